@@ -1,0 +1,61 @@
+// Who is calling (SPEC §3): the platform admin token or an organization's API key.
+import { GatewayError } from '../errors.ts';
+import type { OrgView, Registry } from '../registry.ts';
+import { hashToken, safeEqual, tokenFromHeader } from './tokens.ts';
+
+export type Principal =
+  | { kind: 'platform' }
+  | { kind: 'apikey'; keyId: string; organization: string; role: 'admin' | 'member' };
+
+export async function authenticate(registry: Registry, adminToken: string, authorization: string | undefined): Promise<Principal> {
+  const token = tokenFromHeader(authorization);
+  if (token === '') throw new GatewayError('not_authenticated');
+  // API keys have a fixed shape; anything else can only be the admin token.
+  if (!token.startsWith('ptk_')) {
+    if (safeEqual(token, adminToken)) return { kind: 'platform' };
+    throw new GatewayError('invalid_token');
+  }
+  const key = await registry.apiKey(hashToken(token));
+  if (!key) throw new GatewayError('invalid_token');
+  if (key.expiresAt !== null && key.expiresAt <= Date.now()) throw new GatewayError('token_expired');
+  const org = await registry.org(key.organization);
+  if (!org) throw new GatewayError('invalid_token');
+  if (org.disabled) throw new GatewayError('permission_denied');
+  registry.touchApiKey(key.id);
+  return { kind: 'apikey', keyId: key.id, organization: key.organization, role: key.role };
+}
+
+export function requirePlatform(p: Principal): void {
+  if (p.kind !== 'platform') throw new GatewayError('permission_denied');
+}
+
+/**
+ * Org-admin routes: the platform token, or an admin key of that organization. Another
+ * organization answers 404 like a missing one, so slugs do not leak (SPEC §8).
+ */
+export function requireOrgAdmin(p: Principal, org: string): void {
+  if (p.kind === 'platform') return;
+  if (p.organization !== org) throw new GatewayError('not_found');
+  if (p.role !== 'admin') throw new GatewayError('permission_denied');
+}
+
+export function requireAnyAdmin(p: Principal): void {
+  if (p.kind === 'apikey' && p.role !== 'admin') throw new GatewayError('permission_denied');
+}
+
+/**
+ * Discovery and invoke act for an organization: the key's own, or for the platform token the
+ * one named by X-Portico-Organization (acting as its admin).
+ */
+export async function actingOrganization(registry: Registry, p: Principal, header: string | undefined): Promise<OrgView> {
+  const slug = p.kind === 'apikey' ? p.organization : header;
+  if (!slug) throw new GatewayError('permission_denied');
+  const org = await registry.org(slug);
+  if (!org) throw new GatewayError('permission_denied');
+  if (org.disabled) throw new GatewayError('permission_denied');
+  return org;
+}
+
+export function actorOf(p: Principal): string {
+  return p.kind === 'platform' ? 'platform' : `apikey:${p.keyId}`;
+}

@@ -1,0 +1,28 @@
+// API keys: `ptk_<8 id chars>_<43 random chars>` (256 random bits). Only a SHA-256 hash is
+// stored: the key is high-entropy, so a slow password hash would add latency and no safety.
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+
+export function generateApiKey(): { key: string; prefix: string; hash: string } {
+  const prefix = 'ptk_' + randomBytes(6).toString('base64url');
+  const key = `${prefix}_${randomBytes(32).toString('base64url')}`;
+  return { key, prefix, hash: hashToken(key) };
+}
+
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+/** Constant-time comparison (of digests, so lengths never leak either). */
+export function safeEqual(a: string, b: string): boolean {
+  return timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
+}
+
+/** The token of `Authorization: Bearer|Api-Key|Token <token>`; '' when absent or empty. */
+export function tokenFromHeader(header: string | undefined): string {
+  if (!header) return '';
+  const space = header.indexOf(' ');
+  if (space < 0) return '';
+  const scheme = header.slice(0, space).toLowerCase();
+  if (scheme !== 'bearer' && scheme !== 'api-key' && scheme !== 'token') return '';
+  return header.slice(space + 1).trim();
+}

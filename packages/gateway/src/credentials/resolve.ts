@@ -1,0 +1,77 @@
+// SPEC §6 as one pure function: given the policy, the request's explicit source and the
+// credentials on hand, pick the credential to use or the error to answer. No I/O here;
+// resolve-credential.ts (proxy) feeds it from the cache.
+import { GatewayError } from '../errors.ts';
+import { sourceOrder, type CredentialPolicy, type CredentialSource } from './policy.ts';
+
+export interface CandidateInfo {
+  id: string;
+  source: CredentialSource;
+  status: 'active' | 'disabled';
+  /** Epoch ms, or null for no expiry. */
+  expiresAt: number | null;
+}
+
+/** Why a stored credential cannot be used even though it is active. */
+export type PayloadCheck = 'ok' | 'masked' | 'invalid';
+
+export interface ResolveInput<C extends CandidateInfo> {
+  service: string;
+  policy: CredentialPolicy;
+  explicit: CredentialSource | undefined;
+  /** Credentials per source, in stored pool order. */
+  credentials: Record<CredentialSource, readonly C[]>;
+  now: number;
+  isCoolingDown(id: string): boolean;
+  /** Decrypts and validates the payload (cached by the caller). */
+  check(c: C): PayloadCheck;
+  /** Round-robin start position for a source's pool of `size` candidates. */
+  poolStart(source: CredentialSource, size: number): number;
+}
+
+export interface Resolved<C> {
+  credential: C;
+  source: CredentialSource;
+  /** The remaining usable-looking candidates of the same source, in pool order (retry targets). */
+  rest: C[];
+}
+
+export function resolveCredential<C extends CandidateInfo>(input: ResolveInput<C>): Resolved<C> {
+  const { policy, explicit, service } = input;
+  if (!policy.allow_tenant_key && !policy.allow_platform_key) throw new GatewayError('invalid_credential_policy');
+  if (explicit) {
+    const allowed = explicit === 'tenant' ? policy.allow_tenant_key : policy.allow_platform_key;
+    if (!allowed) throw new GatewayError('credential_source_not_allowed', { params: { source: explicit, service } });
+  }
+
+  let remembered: 'masked_upstream_key' | 'invalid_upstream_key_info' | null = null;
+  let coolingSeen = false;
+  for (const source of sourceOrder(policy, explicit)) {
+    const live = input.credentials[source].filter((c) => c.status === 'active' && (c.expiresAt === null || c.expiresAt > input.now));
+    const candidates = live.filter((c) => {
+      if (!input.isCoolingDown(c.id)) return true;
+      coolingSeen = true;
+      return false;
+    });
+    if (candidates.length === 0) continue;
+    const start = input.poolStart(source, candidates.length) % candidates.length;
+    const rotated = [...candidates.slice(start), ...candidates.slice(0, start)];
+    for (let i = 0; i < rotated.length; i++) {
+      const c = rotated[i]!;
+      const verdict = input.check(c);
+      if (verdict === 'ok') return { credential: c, source, rest: rotated.slice(i + 1) };
+      remembered ??= verdict === 'masked' ? 'masked_upstream_key' : 'invalid_upstream_key_info';
+    }
+  }
+  if (remembered) throw new GatewayError(remembered);
+  if (coolingSeen) throw new GatewayError('missing_upstream_key');
+  throw new GatewayError('credentials_not_found', { params: { service } });
+}
+
+/** The next usable candidate after a cooled-down one (SPEC §6.5: retry once, same source). */
+export function nextCandidate<C extends CandidateInfo>(rest: readonly C[], isCoolingDown: (id: string) => boolean, check: (c: C) => PayloadCheck): C | null {
+  for (const c of rest) {
+    if (!isCoolingDown(c.id) && check(c) === 'ok') return c;
+  }
+  return null;
+}

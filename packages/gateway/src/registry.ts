@@ -1,0 +1,290 @@
+// The in-memory view of the database that the request path reads: services, organizations,
+// API keys and credentials, loaded on first use and dropped whenever an admin change is
+// published (this process at once, others through SharedState). A warm invoke does no query.
+import { Ajv } from 'ajv';
+import type { ValidateFunction } from 'ajv';
+import type { Config } from './config.ts';
+import type { CatalogEndpoint, CatalogService, CredentialPolicy } from './catalog/load.ts';
+import { decryptPayload, masterKeyId } from './credentials/crypto.ts';
+import { payloadLooksMasked } from './credentials/mask.ts';
+import type { CandidateInfo, PayloadCheck } from './credentials/resolve.ts';
+import type { CredentialSource } from './credentials/policy.ts';
+import type { Store } from './store/db.ts';
+import type { SharedState } from './state/index.ts';
+
+
+export interface Limits {
+  requests_per_minute: number | null;
+  concurrent_requests: number | null;
+  monthly_requests: number | null;
+  monthly_units: number | null;
+}
+
+export const NO_LIMITS: Limits = { requests_per_minute: null, concurrent_requests: null, monthly_requests: null, monthly_units: null };
+
+export interface ServiceView {
+  slug: string;
+  def: CatalogService;
+  enabled: boolean;
+  /** Effective upstream base URL: PORTICO_BASE_URL_<SERVICE> > admin base_url > catalog. */
+  baseUrl: string;
+  adminBaseUrl: string | null;
+  adminTimeoutMs: number | null;
+  policy: CredentialPolicy;
+  endpoints: Map<string, CatalogEndpoint>;
+  validatePayload: ValidateFunction;
+}
+
+export interface OrgView {
+  slug: string;
+  name: string;
+  disabled: boolean;
+  plan: string | null;
+  /** null = every service. */
+  planServices: Set<string> | null;
+  /** Plan limits with the organization's own overrides applied. */
+  limits: Limits;
+  corsOrigins: string[];
+  services: Map<string, { enabled: boolean; policy: CredentialPolicy | null }>;
+}
+
+export interface ApiKeyView {
+  id: string;
+  organization: string;
+  role: 'admin' | 'member';
+  expiresAt: number | null;
+}
+
+export interface CredentialView extends CandidateInfo {
+  service: string;
+  scope: CredentialSource;
+  organization: string | null;
+  ciphertext: string;
+  keyId: string;
+  /** Decrypted payload, once checked ok. Lives only in memory. */
+  payload: Record<string, unknown> | null;
+  verdict: PayloadCheck | null;
+}
+
+export class Registry {
+  private epoch = 0;
+  private servicesP: Promise<Map<string, ServiceView>> | null = null;
+  private readonly orgs = new Map<string, Promise<OrgView | null>>();
+  private readonly keys = new Map<string, Promise<ApiKeyView | null>>();
+  private readonly creds = new Map<string, Promise<CredentialView[]>>();
+  private readonly pools = new Map<string, number>();
+  private readonly touchedKeys = new Map<string, string>();
+  private readonly touchedCreds = new Map<string, string>();
+  private readonly ajv = new Ajv({ allErrors: false, strict: false });
+  private readonly keyId: string;
+  private readonly flushTimer: NodeJS.Timeout;
+
+  private readonly store: Store;
+  private readonly config: Config;
+  private readonly state: SharedState;
+
+  constructor(store: Store, config: Config, state: SharedState) {
+    this.store = store;
+    this.config = config;
+    this.state = state;
+    this.keyId = masterKeyId(config.masterKey);
+    state.onInvalidation(() => this.clear());
+    // last_used_at is written in batches, never once per request.
+    this.flushTimer = setInterval(() => void this.flushTouches().catch(() => {}), 5000);
+    this.flushTimer.unref();
+  }
+
+  /** Drop every cached view (after any admin change). */
+  clear(): void {
+    this.epoch++;
+    this.servicesP = null;
+    this.orgs.clear();
+    this.keys.clear();
+    this.creds.clear();
+  }
+
+  /** An admin change happened: invalidate here and in every other process. */
+  changed(): void {
+    this.clear();
+    this.state.publishInvalidation();
+  }
+
+  private cached<T>(map: Map<string, Promise<T>>, key: string, load: () => Promise<T>): Promise<T> {
+    const hit = map.get(key);
+    if (hit) return hit;
+    const epoch = this.epoch;
+    const p = load();
+    map.set(key, p);
+    // A failed load or one that raced an invalidation must not stay cached.
+    p.then(
+      () => {
+        if (this.epoch !== epoch && map.get(key) === p) map.delete(key);
+      },
+      () => {
+        if (map.get(key) === p) map.delete(key);
+      },
+    );
+    return p;
+  }
+
+  services(): Promise<Map<string, ServiceView>> {
+    if (this.servicesP) return this.servicesP;
+    const epoch = this.epoch;
+    const p = this.loadServices();
+    this.servicesP = p;
+    p.then(
+      () => {
+        if (this.epoch !== epoch && this.servicesP === p) this.servicesP = null;
+      },
+      () => {
+        if (this.servicesP === p) this.servicesP = null;
+      },
+    );
+    return p;
+  }
+
+  async service(slug: string): Promise<ServiceView | undefined> {
+    return (await this.services()).get(slug);
+  }
+
+  private async loadServices(): Promise<Map<string, ServiceView>> {
+    const rows = await this.store.db.selectFrom('services').selectAll().orderBy('slug').execute();
+    const out = new Map<string, ServiceView>();
+    for (const row of rows) {
+      const def = JSON.parse(row.definition) as CatalogService;
+      out.set(row.slug, {
+        slug: row.slug,
+        def,
+        enabled: row.enabled === 1,
+        baseUrl: this.config.baseUrlOverrides.get(row.slug) ?? row.base_url ?? def.base_url,
+        adminBaseUrl: row.base_url,
+        adminTimeoutMs: row.timeout_ms,
+        policy: row.credential_policy ? (JSON.parse(row.credential_policy) as CredentialPolicy) : def.credential_policy,
+        endpoints: new Map(def.endpoints.map((e) => [e.slug, e])),
+        validatePayload: this.ajv.compile(def.credential_schema),
+      });
+    }
+    return out;
+  }
+
+  org(slug: string): Promise<OrgView | null> {
+    return this.cached(this.orgs, slug, async () => {
+      const db = this.store.db;
+      const row = await db.selectFrom('organizations').selectAll().where('slug', '=', slug).executeTakeFirst();
+      if (!row) return null;
+      const plan = row.plan ? await db.selectFrom('plans').selectAll().where('name', '=', row.plan).executeTakeFirst() : undefined;
+      const services = await db.selectFrom('organization_services').selectAll().where('organization', '=', slug).execute();
+      const planLimits = { ...NO_LIMITS, ...(plan?.limits ? (JSON.parse(plan.limits) as Partial<Limits>) : {}) };
+      const own = row.limits ? (JSON.parse(row.limits) as Partial<Limits>) : {};
+      const limits = { ...planLimits };
+      for (const [k, v] of Object.entries(own) as [keyof Limits, number | null][]) if (v !== null && v !== undefined) limits[k] = v;
+      return {
+        slug: row.slug,
+        name: row.name,
+        disabled: row.disabled === 1,
+        plan: row.plan,
+        planServices: plan?.services ? new Set(JSON.parse(plan.services) as string[]) : null,
+        limits,
+        corsOrigins: row.cors_origins ? (JSON.parse(row.cors_origins) as string[]) : [],
+        services: new Map(
+          services.map((s) => [s.service, { enabled: s.enabled === 1, policy: s.credential_policy ? (JSON.parse(s.credential_policy) as CredentialPolicy) : null }]),
+        ),
+      };
+    });
+  }
+
+  apiKey(hash: string): Promise<ApiKeyView | null> {
+    return this.cached(this.keys, hash, async () => {
+      const row = await this.store.db
+        .selectFrom('api_keys')
+        .select(['id', 'organization', 'role', 'expires_at', 'revoked_at'])
+        .where('hash', '=', hash)
+        .executeTakeFirst();
+      if (!row || row.revoked_at) return null;
+      return {
+        id: row.id,
+        organization: row.organization,
+        role: row.role === 'admin' ? 'admin' : 'member',
+        expiresAt: row.expires_at ? Date.parse(row.expires_at) : null,
+      };
+    });
+  }
+
+  /** Platform credentials of a service plus the organization's tenant ones, in pool order. */
+  async credentials(service: string, org: string): Promise<Record<CredentialSource, CredentialView[]>> {
+    const [platform, tenant] = await Promise.all([this.credentialRows(service, null), this.credentialRows(service, org)]);
+    return { platform, tenant };
+  }
+
+  private credentialRows(service: string, org: string | null): Promise<CredentialView[]> {
+    return this.cached(this.creds, `${service}\u0000${org ?? ''}`, async () => {
+      let q = this.store.db.selectFrom('credentials').selectAll().where('service', '=', service);
+      q = org === null ? q.where('scope', '=', 'platform') : q.where('scope', '=', 'tenant').where('organization', '=', org);
+      const rows = await q.orderBy('id').execute();
+      return rows.map((r) => ({
+        id: r.id,
+        service: r.service,
+        scope: r.scope as CredentialSource,
+        source: r.scope as CredentialSource,
+        organization: r.organization,
+        status: r.status === 'active' ? 'active' : 'disabled',
+        expiresAt: r.expires_at ? Date.parse(r.expires_at) : null,
+        ciphertext: r.ciphertext,
+        keyId: r.key_id,
+        payload: null,
+        verdict: null,
+      }));
+    });
+  }
+
+  /** Decrypt and validate once per cached view (SPEC §6 step 3). */
+  checkCredential(c: CredentialView, svc: ServiceView): PayloadCheck {
+    if (c.verdict) return c.verdict;
+    let verdict: PayloadCheck = 'invalid';
+    if (c.keyId === this.keyId) {
+      try {
+        const payload = decryptPayload(this.config.masterKey, c, c.ciphertext);
+        if (payloadLooksMasked(payload)) verdict = 'masked';
+        else if (svc.validatePayload(payload)) {
+          verdict = 'ok';
+          c.payload = payload as Record<string, unknown>;
+        }
+      } catch {
+        verdict = 'invalid';
+      }
+    }
+    c.verdict = verdict;
+    return verdict;
+  }
+
+  /** Round-robin position for a key pool. */
+  poolStart(key: string): number {
+    const n = this.pools.get(key) ?? 0;
+    this.pools.set(key, n + 1);
+    return n;
+  }
+
+  touchApiKey(id: string): void {
+    this.touchedKeys.set(id, new Date().toISOString());
+  }
+
+  touchCredential(id: string): void {
+    this.touchedCreds.set(id, new Date().toISOString());
+  }
+
+  async flushTouches(): Promise<void> {
+    if (this.touchedKeys.size === 0 && this.touchedCreds.size === 0) return;
+    const keys = [...this.touchedKeys];
+    const creds = [...this.touchedCreds];
+    this.touchedKeys.clear();
+    this.touchedCreds.clear();
+    const db = this.store.db;
+    for (const [id, at] of keys) await db.updateTable('api_keys').set({ last_used_at: at }).where('id', '=', id).execute();
+    for (const [id, at] of creds) await db.updateTable('credentials').set({ last_used_at: at }).where('id', '=', id).execute();
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.flushTimer);
+    await this.flushTouches().catch(() => {});
+  }
+}
