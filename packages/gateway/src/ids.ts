@@ -6,7 +6,7 @@ const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 const pool = Buffer.allocUnsafe(4096);
 let poolOffset = pool.length;
 let lastTime = 0;
-let lastRandom = new Uint8Array(10);
+let lastRandom: Uint8Array = new Uint8Array(10);
 
 function randomBytes10(): Uint8Array {
   if (poolOffset + 10 > pool.length) {

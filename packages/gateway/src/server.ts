@@ -100,7 +100,7 @@ function buildApp(ctx: Context): FastifyInstance {
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
     clientErrorHandler: clientError,
-  });
+  }) as unknown as FastifyInstance;
 
   app.decorateRequest('principal', null);
 
@@ -195,7 +195,10 @@ function toGatewayError(err: FastifyError | GatewayError): GatewayError {
 
 /** The HTTP parser rejected the request (bad header bytes, …): still answer in the envelope. */
 function clientError(err: NodeJS.ErrnoException, socket: Socket): void {
-  if (!socket.writable) return socket.destroy();
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
   const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
   const gw = tooLarge ? new GatewayError('payload_too_large') : invalidRequest('Malformed HTTP request.');
   const id = requestIdFrom(undefined);

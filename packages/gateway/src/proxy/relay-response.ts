@@ -1,0 +1,59 @@
+// Stage 6: the upstream's answer → the client's response. Headers are filtered (SPEC §5),
+// bodies are streamed with back-pressure and never buffered whole.
+import { Writable } from 'node:stream';
+import type { ServerResponse } from 'node:http';
+
+// Never relayed: hop-by-hop headers, cookies, CORS (Portico owns it), and the fields Portico
+// sets itself. The upstream's X-Request-Id comes back as X-Upstream-Request-Id.
+const DROP_RESPONSE = new Set([
+  'connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding',
+  'upgrade', 'set-cookie', 'x-request-id', 'x-error-source', 'x-credential-source', 'date',
+  'ratelimit-limit', 'ratelimit-remaining', 'ratelimit-reset', 'ratelimit-policy', 'ratelimit',
+]);
+
+export function relayHeaders(upstream: Record<string, string | string[] | undefined>, own: Record<string, string>): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  const named = upstream.connection ? new Set(String(upstream.connection).toLowerCase().split(',').map((s) => s.trim())) : null;
+  for (const name in upstream) {
+    const v = upstream[name];
+    if (v === undefined || DROP_RESPONSE.has(name) || name.startsWith('access-control-') || named?.has(name)) continue;
+    out[name] = v;
+  }
+  const upstreamId = upstream['x-request-id'];
+  if (upstreamId !== undefined) out['x-upstream-request-id'] = upstreamId;
+  for (const name in own) out[name] = own[name]!;
+  return out;
+}
+
+/** Starts the client's response and returns it as the body's destination. */
+export function startRelay(res: ServerResponse, status: number, headers: Record<string, string | string[]>): ServerResponse {
+  res.writeHead(status, headers);
+  // Stream first bytes at once (SPEC §5 `stream` mode): no Nagle delay on small chunks.
+  res.socket?.setNoDelay(true);
+  return res;
+}
+
+/** Collects at most `max` bytes of a body Portico will not relay (to read the provider's error code). */
+export class BoundedSink extends Writable {
+  private readonly chunks: Buffer[] = [];
+  private size = 0;
+  private readonly max: number;
+
+  constructor(max = 64 * 1024) {
+    super();
+    this.max = max;
+  }
+
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
+    if (this.size < this.max) {
+      const part = chunk.subarray(0, this.max - this.size);
+      this.chunks.push(part);
+      this.size += part.length;
+    }
+    cb();
+  }
+
+  body(): Buffer {
+    return Buffer.concat(this.chunks);
+  }
+}

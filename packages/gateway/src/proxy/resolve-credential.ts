@@ -1,0 +1,46 @@
+// Stage 4: the credential to inject (SPEC §6), from the in-memory registry: no query when warm.
+import { effectivePolicy } from '../catalog/access.ts';
+import type { CredentialSource } from '../credentials/policy.ts';
+import { nextCandidate, resolveCredential, type Resolved } from '../credentials/resolve.ts';
+import type { Context } from '../context.ts';
+import type { CredentialView, OrgView, ServiceView } from '../registry.ts';
+
+export async function resolveCredentialFor(ctx: Context, org: OrgView, svc: ServiceView, explicit: CredentialSource | undefined): Promise<Resolved<CredentialView>> {
+  const { registry, state } = ctx;
+  const credentials = await registry.credentials(svc.slug, org.slug);
+  return resolveCredential({
+    service: svc.slug,
+    policy: effectivePolicy(org, svc),
+    explicit,
+    credentials,
+    now: Date.now(),
+    isCoolingDown: (id) => state.cooldowns.isCoolingDown(id),
+    check: (c) => registry.checkCredential(c, svc),
+    poolStart: (source) => registry.poolStart(`${svc.slug}|${source}|${source === 'tenant' ? org.slug : ''}`),
+  });
+}
+
+/** SPEC §6.5: after a cool-down, the one retry goes to the next candidate of the same source. */
+export function retryCandidate(ctx: Context, svc: ServiceView, resolved: Resolved<CredentialView>): CredentialView | null {
+  return nextCandidate(resolved.rest, (id) => ctx.state.cooldowns.isCoolingDown(id), (c) => ctx.registry.checkCredential(c, svc));
+}
+
+/** The auth header value: the catalog template with payload fields filled in. */
+export function authHeader(svc: ServiceView, cred: CredentialView): [string, string] {
+  const { header, template } = svc.def.auth;
+  const payload = cred.payload ?? {};
+  return [header.toLowerCase(), template.replace(/\{(\w+)\}/g, (_, f: string) => String(payload[f] ?? ''))];
+}
+
+/** How long a credential cools down after the upstream answered `status` (SPEC §6.5). */
+export function cooldownMs(ctx: Context, status: number, retryAfter: string | string[] | undefined): number {
+  if (status !== 429) return ctx.config.authCooldownMs;
+  const raw = Array.isArray(retryAfter) ? retryAfter[0] : retryAfter;
+  if (raw) {
+    const secs = Number(raw);
+    if (Number.isFinite(secs) && secs >= 0) return secs * 1000;
+    const at = Date.parse(raw);
+    if (!Number.isNaN(at)) return Math.max(0, at - Date.now());
+  }
+  return 60_000;
+}
