@@ -69,6 +69,7 @@ export interface CredentialView extends CandidateInfo {
 export class Registry {
   private epoch = 0;
   private servicesP: Promise<Map<string, ServiceView>> | null = null;
+  private corsP: Promise<Set<string>> | null = null;
   private readonly orgs = new Map<string, Promise<OrgView | null>>();
   private readonly keys = new Map<string, Promise<ApiKeyView | null>>();
   private readonly creds = new Map<string, Promise<CredentialView[]>>();
@@ -98,6 +99,7 @@ export class Registry {
   clear(): void {
     this.epoch++;
     this.servicesP = null;
+    this.corsP = null;
     this.orgs.clear();
     this.keys.clear();
     this.creds.clear();
@@ -165,6 +167,21 @@ export class Registry {
       });
     }
     return out;
+  }
+
+  /** Every organization's browser origins (preflights carry no credentials to tell which). */
+  corsOrigins(): Promise<Set<string>> {
+    this.corsP ??= this.store.db
+      .selectFrom('organizations')
+      .select('cors_origins')
+      .where('cors_origins', 'is not', null)
+      .execute()
+      .then((rows) => new Set(rows.flatMap((r) => JSON.parse(r.cors_origins!) as string[])));
+    const p = this.corsP;
+    p.catch(() => {
+      if (this.corsP === p) this.corsP = null;
+    });
+    return p;
   }
 
   org(slug: string): Promise<OrgView | null> {

@@ -17,6 +17,7 @@ import { syncCatalog } from './catalog/sync.ts';
 import { MemoryState, type SharedState } from './state/index.ts';
 import { authenticate, type Principal } from './auth/authenticate.ts';
 import { registerRoutes } from './routes.ts';
+import { registerCors, restrictCorsToOrganization } from './http/cors.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -112,10 +113,16 @@ function buildApp(ctx: Context): FastifyInstance {
     req.log.info({ method: req.method, url: req.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
   });
 
+  registerCors(app, ctx);
+
   // Every /api/v1 route needs a principal (SPEC §3); routes check roles themselves.
-  app.addHook('preHandler', async (req) => {
+  app.addHook('preHandler', async (req, reply) => {
     if (!req.url.startsWith('/api/v1/')) return;
     req.principal = await authenticate(ctx.registry, config.adminToken, req.headers.authorization);
+    if (req.principal.kind === 'apikey' && req.headers.origin) {
+      const org = await ctx.registry.org(req.principal.organization);
+      restrictCorsToOrganization(ctx, reply, req.headers.origin, org?.corsOrigins ?? null);
+    }
   });
 
   app.setErrorHandler((err: FastifyError | GatewayError, req, reply) => {

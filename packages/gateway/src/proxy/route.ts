@@ -57,8 +57,10 @@ export function registerInvokeRoute(app: FastifyInstance, ctx: Context): void {
     const path = buildPath(target, invoke.path_params) + buildQuery(target, invoke.query);
     const resolved = await resolveCredentialFor(ctx, org, target.svc, invoke.credential_source);
 
+    // Headers set by hooks so far (request id, CORS, rate-limit fields) travel with the raw response.
+    const own = reply.getHeaders() as Record<string, string>;
     reply.hijack();
-    await forward(ctx, req, reply.raw, { target, resolved, path, body, contentType, contentLength });
+    await forward(ctx, req, reply.raw, own, { target, resolved, path, body, contentType, contentLength });
   });
 }
 
@@ -72,7 +74,7 @@ interface Outgoing {
 }
 
 /** Dispatch, relay, and the one retry on another pooled key after a cool-down status. */
-async function forward(ctx: Context, req: FastifyRequest, res: ServerResponse, out: Outgoing): Promise<void> {
+async function forward(ctx: Context, req: FastifyRequest, res: ServerResponse, own: Record<string, string>, out: Outgoing): Promise<void> {
   const { target, resolved } = out;
   const { svc, endpoint } = target;
   const started = performance.now();
@@ -82,7 +84,7 @@ async function forward(ctx: Context, req: FastifyRequest, res: ServerResponse, o
     if (!res.writableFinished) controller.abort();
   });
 
-  const own: Record<string, string> = { 'x-request-id': req.id, 'x-credential-source': resolved.source };
+  own['x-credential-source'] = resolved.source;
   if (endpoint.deprecated) {
     own.deprecation = 'true';
     if (endpoint.sunset) own.sunset = new Date(`${endpoint.sunset}T00:00:00Z`).toUTCString();
@@ -133,7 +135,7 @@ async function forward(ctx: Context, req: FastifyRequest, res: ServerResponse, o
       if (controller.signal.aborted) return logInvoke(req, target, resolved, 499, upstreamStatus, started);
       const gw = err instanceof GatewayError ? err : transportError(err as { code?: string });
       if (gw.status >= 500) req.log.warn({ err: { code: (err as { code?: string }).code, message: (err as Error).message } }, 'upstream failure');
-      writeRawError(res, gw, req.id, { 'x-credential-source': resolved.source });
+      writeRawError(res, gw, req.id, own);
       return logInvoke(req, target, resolved, gw.status, upstreamStatus, started);
     }
     if (verdict === 'retry' && next) {
@@ -143,7 +145,7 @@ async function forward(ctx: Context, req: FastifyRequest, res: ServerResponse, o
     }
     if (verdict === 'error') {
       const gw = upstreamStatusError(upstreamStatus!, (sink as BoundedSink | null)?.body() ?? Buffer.alloc(0));
-      writeRawError(res, gw, req.id, { 'x-credential-source': resolved.source });
+      writeRawError(res, gw, req.id, own);
       return logInvoke(req, target, resolved, gw.status, upstreamStatus, started);
     }
     return logInvoke(req, target, resolved, res.statusCode, upstreamStatus, started);
