@@ -28,6 +28,9 @@ export interface ServiceView {
   enabled: boolean;
   /** Effective upstream base URL: PORTICO_BASE_URL_<SERVICE> > admin base_url > catalog. */
   baseUrl: string;
+  /** `baseUrl` split once for the dispatcher: origin and path prefix ('' for none). */
+  origin: string;
+  basePath: string;
   adminBaseUrl: string | null;
   adminTimeoutMs: number | null;
   policy: CredentialPolicy;
@@ -154,11 +157,15 @@ export class Registry {
     const out = new Map<string, ServiceView>();
     for (const row of rows) {
       const def = JSON.parse(row.definition) as CatalogService;
+      const baseUrl = this.config.baseUrlOverrides.get(row.slug) ?? row.base_url ?? def.base_url;
+      const url = new URL(baseUrl);
       out.set(row.slug, {
         slug: row.slug,
         def,
         enabled: row.enabled === 1,
-        baseUrl: this.config.baseUrlOverrides.get(row.slug) ?? row.base_url ?? def.base_url,
+        baseUrl,
+        origin: url.origin,
+        basePath: url.pathname.replace(/\/+$/, ''),
         adminBaseUrl: row.base_url,
         adminTimeoutMs: row.timeout_ms,
         policy: row.credential_policy ? (JSON.parse(row.credential_policy) as CredentialPolicy) : def.credential_policy,

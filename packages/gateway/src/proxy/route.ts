@@ -92,8 +92,6 @@ async function forward(ctx: Context, req: FastifyRequest, res: ServerResponse, o
   const base = forwardHeaders(req.headers, req.id);
   if (out.contentType) base['content-type'] = out.contentType;
   if (out.contentLength !== undefined) base['content-length'] = String(out.contentLength);
-  const url = new URL(svc.baseUrl);
-  const basePath = url.pathname === '/' ? '' : url.pathname.replace(/\/$/, '');
 
   let cred = resolved.credential;
   let retried = false;
@@ -109,7 +107,7 @@ async function forward(ctx: Context, req: FastifyRequest, res: ServerResponse, o
     let next: CredentialView | null = null;
     try {
       await dispatch(
-        { origin: url.origin, path: basePath + out.path, method: endpoint.method, headers, body: out.body, timeoutMs: target.timeoutMs, signal: controller.signal },
+        { origin: svc.origin, path: svc.basePath + out.path, method: endpoint.method, headers, body: out.body, timeoutMs: target.timeoutMs, signal: controller.signal },
         ({ statusCode, headers: upstreamHeaders }) => {
           upstreamStatus = statusCode;
           if (statusCode < 400) return startRelay(res, statusCode, relayHeaders(upstreamHeaders, own));

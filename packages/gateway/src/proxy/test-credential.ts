@@ -28,8 +28,6 @@ export async function testCredential(ctx: Context, id: string, requestId: string
   if (!svc.validatePayload(payload)) throw new GatewayError('invalid_upstream_key_info');
 
   const endpoint = svc.endpoints.get(svc.def.test_endpoint)!;
-  const url = new URL(svc.baseUrl);
-  const basePath = url.pathname === '/' ? '' : url.pathname.replace(/\/$/, '');
   const { header, template } = svc.def.auth;
   const headers = {
     'x-request-id': requestId,
@@ -40,8 +38,8 @@ export async function testCredential(ctx: Context, id: string, requestId: string
   try {
     await dispatch(
       {
-        origin: url.origin,
-        path: basePath + endpoint.path_template,
+        origin: svc.origin,
+        path: svc.basePath + endpoint.path_template,
         method: endpoint.method,
         headers,
         body: null,
