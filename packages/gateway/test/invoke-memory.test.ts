@@ -73,7 +73,7 @@ test('1 GB binary relay grows the gateway RSS by less than 64 MB', { timeout: 12
     assert.equal(res.status, 200);
     let received = 0;
     const began = performance.now();
-    for await (const part of res.body!) received += (part as Uint8Array).byteLength;
+    for await (const part of res.body as unknown as AsyncIterable<Uint8Array>) received += part.byteLength;
     const seconds = (performance.now() - began) / 1000;
     clearInterval(sampler);
     if (process.env.MEMTRACE) console.log('# samples', samples.join(' '));
