@@ -54,6 +54,12 @@ interface SendRequest<T> {
   retry: ResolvedRetry;
   /** Turns a 2xx answer into the result; runs inside the attempt, so a failed read can be retried. */
   read: (res: Response) => Promise<T>;
+  /**
+   * Whether a 2xx answer whose body breaks off mid-way is worth another attempt (default true).
+   * Not when the gateway cannot replay it: a `binary`/`stream` answer under an Idempotency-Key is
+   * never stored, so a repeat only gets 422 `idempotency_key_reused` (SPEC §13).
+   */
+  retryBrokenBody?: boolean;
   label: string;
 }
 
@@ -233,6 +239,7 @@ export class BaseProxyClient {
           signal,
           retry,
           read: readerFor(endpoint.response_mode, this.#logger),
+          retryBrokenBody: !idempotencyKey || endpoint.response_mode === 'json',
           label: `${service}/${action}`,
         });
       } catch (err) {
@@ -353,6 +360,7 @@ export class BaseProxyClient {
   async #send<T>(req: SendRequest<T>): Promise<T> {
     const { signal, retry } = req;
     const fetchImpl: FetchLike = this.#fetch ?? ((input, init) => globalThis.fetch(input, init));
+    let broken: unknown = null; // an earlier attempt's 2xx answer whose body broke off
     for (let attempt = 0; ; attempt++) {
       if (signal?.aborted) throw abortReason(signal);
       const started = Date.now();
@@ -377,7 +385,8 @@ export class BaseProxyClient {
           } catch (err) {
             if (signal?.aborted) throw abortReason(signal);
             failure = err;
-            retryable = true; // the body broke off mid-way
+            broken = err;
+            retryable = req.retryBrokenBody !== false; // the body broke off mid-way
           }
         } else {
           let text = '';
@@ -392,6 +401,12 @@ export class BaseProxyClient {
           // A monthly quota does not come back within a retry's wait.
           retryable = RETRYABLE_STATUSES.has(error.status) && error.code !== 'quota_exceeded';
           retryAfterMs = parseRetryAfter(res.headers.get('retry-after'));
+          if (broken !== null && error.status === 422 && error.code === 'idempotency_key_reused' && error.source === 'gateway') {
+            // The gateway ran the first attempt under this Idempotency-Key but kept no answer to
+            // replay: the broken body is the real failure, not a key reused for another request.
+            failure = broken;
+            retryable = false;
+          }
         }
       }
       if (!retryable || attempt >= retry.retries) {
