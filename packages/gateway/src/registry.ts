@@ -7,6 +7,7 @@ import type { Config } from './config.ts';
 import type { CatalogEndpoint, CatalogService, CredentialPolicy } from './catalog/load.ts';
 import { decryptPayload, masterKeyId } from './credentials/crypto.ts';
 import { payloadLooksMasked } from './credentials/mask.ts';
+import { renderAuthValue, sendableAuthValue } from './credentials/auth-header.ts';
 import type { CandidateInfo, PayloadCheck } from './credentials/resolve.ts';
 import type { CredentialSource } from './credentials/policy.ts';
 import type { Store } from './store/db.ts';
@@ -269,7 +270,7 @@ export class Registry {
       try {
         const payload = decryptPayload(this.config.masterKey, c, c.ciphertext);
         if (payloadLooksMasked(payload)) verdict = 'masked';
-        else if (svc.validatePayload(payload)) {
+        else if (svc.validatePayload(payload) && sendableAuthValue(renderAuthValue(svc.def.auth, payload as Record<string, unknown>))) {
           verdict = 'ok';
           c.payload = payload as Record<string, unknown>;
         }

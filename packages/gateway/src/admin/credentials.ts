@@ -7,6 +7,7 @@ import { requireAnyAdmin } from '../auth/authenticate.ts';
 import { audit, type Context } from '../context.ts';
 import { encryptPayload, masterKeyId } from '../credentials/crypto.ts';
 import { maskPayload, payloadLooksMasked } from '../credentials/mask.ts';
+import { renderAuthValue, sendableAuthValue } from '../credentials/auth-header.ts';
 import { GatewayError, invalidRequest } from '../errors.ts';
 import { nowIso, ulid } from '../ids.ts';
 import type { ServiceView } from '../registry.ts';
@@ -63,6 +64,9 @@ function parseSecret(v: unknown, svc: ServiceView): Record<string, unknown> {
       message = 'is not allowed';
     }
     throw invalidRequest(field ? `Invalid secret: field '${field}' ${message}` : `Invalid secret: ${message}`);
+  }
+  if (!sendableAuthValue(renderAuthValue(svc.def.auth, payload))) {
+    throw invalidRequest('Invalid secret: it holds characters that cannot be sent in an HTTP header (a stray newline?).');
   }
   return payload;
 }

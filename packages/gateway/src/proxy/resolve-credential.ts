@@ -4,6 +4,7 @@ import type { CredentialSource } from '../credentials/policy.ts';
 import { nextCandidate, resolveCredential, type Resolved } from '../credentials/resolve.ts';
 import type { Context } from '../context.ts';
 import type { CredentialView, OrgView, ServiceView } from '../registry.ts';
+import { renderAuthValue } from '../credentials/auth-header.ts';
 
 export async function resolveCredentialFor(ctx: Context, org: OrgView, svc: ServiceView, explicit: CredentialSource | undefined): Promise<Resolved<CredentialView>> {
   const { registry, state } = ctx;
@@ -27,9 +28,7 @@ export function retryCandidate(ctx: Context, svc: ServiceView, resolved: Resolve
 
 /** The auth header value: the catalog template with payload fields filled in. */
 export function authHeader(svc: ServiceView, cred: CredentialView): [string, string] {
-  const { header, template } = svc.def.auth;
-  const payload = cred.payload ?? {};
-  return [header.toLowerCase(), template.replace(/\{(\w+)\}/g, (_, f: string) => String(payload[f] ?? ''))];
+  return [svc.def.auth.header.toLowerCase(), renderAuthValue(svc.def.auth, cred.payload ?? {})];
 }
 
 /** How long a credential cools down after the upstream answered `status` (SPEC §6.5). */

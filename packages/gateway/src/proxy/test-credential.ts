@@ -4,6 +4,7 @@ import type { Context } from '../context.ts';
 import { GatewayError } from '../errors.ts';
 import { decryptPayload } from '../credentials/crypto.ts';
 import { payloadLooksMasked } from '../credentials/mask.ts';
+import { renderAuthValue, sendableAuthValue } from '../credentials/auth-header.ts';
 import { dispatch } from './dispatch.ts';
 import { BoundedSink } from './relay-response.ts';
 
@@ -25,14 +26,11 @@ export async function testCredential(ctx: Context, id: string, requestId: string
     throw new GatewayError('invalid_upstream_key_info');
   }
   if (payloadLooksMasked(payload)) throw new GatewayError('masked_upstream_key');
-  if (!svc.validatePayload(payload)) throw new GatewayError('invalid_upstream_key_info');
+  const authValue = renderAuthValue(svc.def.auth, payload);
+  if (!svc.validatePayload(payload) || !sendableAuthValue(authValue)) throw new GatewayError('invalid_upstream_key_info');
 
   const endpoint = svc.endpoints.get(svc.def.test_endpoint)!;
-  const { header, template } = svc.def.auth;
-  const headers = {
-    'x-request-id': requestId,
-    [header.toLowerCase()]: template.replace(/\{(\w+)\}/g, (_, f: string) => String(payload[f] ?? '')),
-  };
+  const headers = { 'x-request-id': requestId, [svc.def.auth.header.toLowerCase()]: authValue };
   const started = performance.now();
   let status = 0;
   try {
