@@ -22,6 +22,15 @@ export interface Store {
   pgSchema: string | null;
 }
 
+async function ping(db: Kysely<DB>): Promise<boolean> {
+  try {
+    await sql`select 1`.execute(db);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export function openStore(config: DatabaseConfig): Store {
   let queries = 0;
   const log = () => {
@@ -39,14 +48,7 @@ export function openStore(config: DatabaseConfig): Store {
       db,
       kind: 'sqlite',
       queryCount: () => queries,
-      ping: async () => {
-        try {
-          await sql`select 1`.execute(db);
-          return true;
-        } catch {
-          return false;
-        }
-      },
+      ping: () => ping(db),
       close: () => db.destroy(),
       pgPool: null,
       pgSchema: null,
@@ -68,14 +70,7 @@ export function openStore(config: DatabaseConfig): Store {
     db,
     kind: 'postgres',
     queryCount: () => queries,
-    ping: async () => {
-      try {
-        await sql`select 1`.execute(db);
-        return true;
-      } catch {
-        return false;
-      }
-    },
+    ping: () => ping(db),
     close: () => db.destroy(),
     pgPool: pool,
     pgSchema: config.schema,
