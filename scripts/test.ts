@@ -15,6 +15,7 @@ const flags = args.filter((a) => !a.endsWith('.ts'));
 
 if (files.length === 0) {
   run(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json']);
+  run(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'packages/admin-ui/tsconfig.json']);
   run('npm', ['run', 'build', '--silent']);
 }
 const targets = files.length > 0 ? files : globSync('{packages/*/test,bench/test}/**/*.test.ts').sort();

@@ -2,11 +2,13 @@
 import type { FastifyInstance } from 'fastify';
 import type { Context } from './context.ts';
 import { registerAdminRoutes } from './admin/index.ts';
+import { registerAdminPanel } from './admin-panel/index.ts';
 import { registerDiscoveryRoutes } from './catalog/discovery.ts';
 import { registerInvokeRoute } from './proxy/route.ts';
 
 export function registerRoutes(app: FastifyInstance, ctx: Context): void {
   registerAdminRoutes(app, ctx); // /api/v1/admin/**
+  registerAdminPanel(app, ctx); // /admin (web panel), /admin/session
   registerDiscoveryRoutes(app, ctx); // /api/v1/external-proxy/services/**
   registerInvokeRoute(app, ctx); // POST /api/v1/external-proxy/{service}/{action}
 }
