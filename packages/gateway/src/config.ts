@@ -12,6 +12,12 @@ export interface Config {
   port: number;
   database: DatabaseConfig;
   redisUrl: string | null;
+  /** Prefix of every Redis key and channel of this deployment (PORTICO_REDIS_PREFIX). */
+  redisPrefix: string;
+  /** Concurrency leases and in-flight idempotency records expire after this unless renewed (SPEC §13). */
+  leaseMs: number;
+  /** `portico serve` processes on this machine (PORTICO_WORKERS, `--workers N`; node:cluster). */
+  workers: number;
   /** 32-byte master key and its id (first 8 hex chars of its SHA-256), for credential encryption. */
   masterKey: Buffer;
   adminToken: string;
@@ -120,6 +126,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     if (!/^rediss?:\/\//.test(raw)) throw new ConfigError('PORTICO_REDIS_URL', `unsupported URL scheme (use redis:// or rediss://)`);
     redisUrl = raw;
   }
+  const redisPrefix = env.PORTICO_REDIS_PREFIX ?? 'portico:';
+  if (!/^[\x21-\x7e]{0,64}$/.test(redisPrefix)) throw new ConfigError('PORTICO_REDIS_PREFIX', 'must be at most 64 visible ASCII characters');
 
   const logLevel = (env.PORTICO_LOG_LEVEL || 'info').toLowerCase();
   if (!LOG_LEVELS.has(logLevel)) throw new ConfigError('PORTICO_LOG_LEVEL', `must be one of ${[...LOG_LEVELS].join(', ')}`);
@@ -156,6 +164,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     port,
     database,
     redisUrl,
+    redisPrefix,
+    leaseMs: intVar(env, 'PORTICO_LEASE_MS', 30_000, 1000, 600_000),
+    workers: intVar(env, 'PORTICO_WORKERS', 1, 1, 1024),
     masterKey,
     adminToken,
     baseUrlOverrides,

@@ -1,6 +1,6 @@
 // Builds the Fastify app from a Config. No side effects on import: `createGateway` opens the
 // store, applies migrations, loads the catalog and wires routes; `listen`/`close` run it.
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { Socket } from 'node:net';
 import type { Config } from './config.ts';
@@ -14,9 +14,11 @@ import { openStore, type Store } from './store/db.ts';
 import { migrate } from './store/migrations.ts';
 import { defaultCatalogDir, loadCatalog } from './catalog/load.ts';
 import { syncCatalog } from './catalog/sync.ts';
-import { MemoryState, type SharedState } from './state/index.ts';
+import { createState, type SharedState } from './state/index.ts';
+import { closeTraffic } from './limits/index.ts';
 import { authenticate, type Principal } from './auth/authenticate.ts';
 import { registerRoutes } from './routes.ts';
+import { sessionPrincipal } from './admin-panel/index.ts';
 import { registerCors, restrictCorsToOrganization } from './http/cors.ts';
 
 declare module 'fastify' {
@@ -36,7 +38,7 @@ export interface Gateway {
 
 export interface GatewayOptions {
   logger?: Logger;
-  /** Shared state implementation; defaults to in-process (Redis wiring passes its own). */
+  /** Shared state implementation; defaults to what the config asks for (Redis, PostgreSQL, in-process). */
   state?: SharedState;
 }
 
@@ -51,7 +53,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     await store.close().catch(() => {});
     throw err;
   }
-  const state = options.state ?? new MemoryState();
+  const state = options.state ?? (await createState(config, store, log));
   const registry = new Registry(store, config, state);
   const ctx: Context = { config, store, registry, state, log };
   const app = buildApp(ctx);
@@ -84,6 +86,7 @@ async function shutdown(app: FastifyInstance, ctx: Context, store: Store): Promi
     clearTimeout(timer);
   }
   await ctx.registry.close();
+  await closeTraffic(ctx); // last usage rows
   await ctx.state.close();
   await store.close();
 }
@@ -92,7 +95,8 @@ function buildApp(ctx: Context): FastifyInstance {
   const { config } = ctx;
   const app = Fastify({
     loggerInstance: ctx.log,
-    disableRequestLogging: true,
+    // One log line per request comes from our own hooks (and the proxy), not Fastify's two.
+    logController: new LogController({ disableRequestLogging: true }),
     requestIdHeader: false,
     genReqId: (req) => requestIdFrom(req.headers['x-request-id']),
     bodyLimit: config.bodyLimit,
@@ -105,6 +109,15 @@ function buildApp(ctx: Context): FastifyInstance {
 
   app.decorateRequest('principal', null);
 
+  // JSON bodies: an empty body with a JSON content type counts as no body (clients that always
+  // send the header on DELETE); otherwise Fastify's parser, which refuses prototype poisoning.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    if (body === '') return done(null, undefined);
+    parseJson(req, body as string, done);
+  });
+
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);
   });
@@ -115,10 +128,11 @@ function buildApp(ctx: Context): FastifyInstance {
 
   registerCors(app, ctx);
 
-  // Every /api/v1 route needs a principal (SPEC §3); routes check roles themselves.
-  app.addHook('preHandler', async (req, reply) => {
+  // Every /api/v1 route needs a principal (SPEC §3); routes check roles themselves. This runs
+  // before the body is read, so an unauthenticated caller never gets its body parsed.
+  app.addHook('onRequest', async (req, reply) => {
     if (!req.url.startsWith('/api/v1/')) return;
-    req.principal = await authenticate(ctx.registry, config.adminToken, req.headers.authorization);
+    req.principal = (await sessionPrincipal(ctx, req)) ?? (await authenticate(ctx.registry, config.adminToken, req.headers.authorization));
     if (req.principal.kind === 'apikey' && req.headers.origin) {
       const org = await ctx.registry.org(req.principal.organization);
       restrictCorsToOrganization(ctx, reply, req.headers.origin, org?.corsOrigins ?? null);

@@ -9,6 +9,7 @@ import { registerCredentialRoutes } from './credentials.ts';
 import { registerOrganizationRoutes } from './organizations.ts';
 import { registerPlanRoutes } from './plans.ts';
 import { registerServiceRoutes } from './services.ts';
+import { registerUsageRoutes } from './usage.ts';
 
 export function registerAdminRoutes(app: FastifyInstance, ctx: Context): void {
   registerOrganizationRoutes(app, ctx); // /organizations, /organizations/{org}
@@ -17,4 +18,5 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: Context): void {
   registerServiceRoutes(app, ctx); // /services, /organizations/{org}/services/{service}
   registerCredentialRoutes(app, ctx); // /credentials
   registerAuditLogRoutes(app, ctx); // /audit-log
+  registerUsageRoutes(app, ctx); // /usage (SPEC §13)
 }

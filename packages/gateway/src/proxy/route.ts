@@ -1,6 +1,7 @@
 // POST /api/v1/external-proxy/{service}/{action}: the invoke pipeline, stage by stage
 // (parse-invoke → resolve-endpoint → build-upstream-request → resolve-credential →
-// dispatch → relay-response / map-error). Read this function top to bottom.
+// dispatch → relay-response / map-error). Read this function top to bottom. Traffic control
+// (SPEC §13: limits, idempotency, usage) lives in src/limits/ and hooks in at the marked points.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
@@ -16,8 +17,9 @@ import { resolveEndpoint, type Target } from './resolve-endpoint.ts';
 import { buildBody, buildPath, buildQuery, forwardHeaders } from './build-upstream-request.ts';
 import { authHeader, cooldownMs, resolveCredentialFor, retryCandidate } from './resolve-credential.ts';
 import { dispatch } from './dispatch.ts';
-import { BoundedSink, relayHeaders, startRelay } from './relay-response.ts';
+import { BoundedSink, relayHeaders } from './relay-response.ts';
 import { transportError, upstreamStatusError } from './map-error.ts';
+import { admitInvoke, keepGatewayAnswer, type Traffic } from '../limits/index.ts';
 
 interface Params {
   service: string;
@@ -28,8 +30,10 @@ export function registerInvokeRoute(app: FastifyInstance, ctx: Context): void {
   // Multipart invokes arrive unparsed; multipart.ts reads them as a stream.
   app.addContentTypeParser('multipart/form-data', (_req, _payload, done) => done(null, undefined));
 
-  app.post<{ Params: Params }>('/api/v1/external-proxy/:service/:action', async (req, reply) => {
+  app.post<{ Params: Params }>('/api/v1/external-proxy/:service/:action', { onSend: keepGatewayAnswer }, async (req, reply) => {
     const org = await actingOrganization(ctx.registry, req.principal!, req.headers['x-portico-organization'] as string | undefined);
+    // Limits: a refused request ends here (429); RateLimit-* on every answer from here on.
+    const traffic = await admitInvoke(ctx, req, reply, org);
     const target = await resolveEndpoint(ctx.registry, org, req.params.service, req.params.action);
 
     let invoke: InvokeRequest;
@@ -55,12 +59,15 @@ export function registerInvokeRoute(app: FastifyInstance, ctx: Context): void {
       }
     }
     const path = buildPath(target, invoke.path_params) + buildQuery(target, invoke.query);
+    // Idempotency-Key: a stored answer is replayed here; a key in use or reused is refused.
+    if (await traffic.replayIdempotent(reply, target, invoke)) return reply;
     const resolved = await resolveCredentialFor(ctx, org, target.svc, invoke.credential_source);
+    traffic.credentialSource = resolved.source;
 
     // Headers set by hooks so far (request id, CORS, rate-limit fields) travel with the raw response.
     const own = reply.getHeaders() as Record<string, string>;
     reply.hijack();
-    await forward(ctx, req, reply.raw, own, { target, resolved, path, body, contentType, contentLength });
+    await forward(ctx, req, reply.raw, own, { target, resolved, path, body, contentType, contentLength, traffic });
   });
 }
 
@@ -71,11 +78,12 @@ interface Outgoing {
   body: string | Readable | null;
   contentType: string | undefined;
   contentLength: number | undefined;
+  traffic: Traffic;
 }
 
 /** Dispatch, relay, and the one retry on another pooled key after a cool-down status. */
 async function forward(ctx: Context, req: FastifyRequest, res: ServerResponse, own: Record<string, string>, out: Outgoing): Promise<void> {
-  const { target, resolved } = out;
+  const { target, resolved, traffic } = out;
   const { svc, endpoint } = target;
   const started = performance.now();
   const controller = new AbortController();
@@ -110,7 +118,8 @@ async function forward(ctx: Context, req: FastifyRequest, res: ServerResponse, o
         { origin: svc.origin, path: svc.basePath + out.path, method: endpoint.method, headers, body: out.body, timeoutMs: target.timeoutMs, signal: controller.signal },
         ({ statusCode, headers: upstreamHeaders }) => {
           upstreamStatus = statusCode;
-          if (statusCode < 400) return startRelay(res, statusCode, relayHeaders(upstreamHeaders, own));
+          traffic.upstreamAnswered(svc, statusCode, upstreamHeaders);
+          if (statusCode < 400) return traffic.relay(res, statusCode, relayHeaders(upstreamHeaders, own));
           if (svc.def.cooldown_statuses.includes(statusCode)) {
             ctx.state.cooldowns.coolDown(cred.id, cooldownMs(ctx, statusCode, upstreamHeaders['retry-after']));
             // A streamed upload cannot be replayed, so only buffered bodies get the retry.
@@ -126,7 +135,7 @@ async function forward(ctx: Context, req: FastifyRequest, res: ServerResponse, o
             return sink;
           }
           // Any other 4xx is the provider's answer to the client's request: pass it through.
-          return startRelay(res, statusCode, relayHeaders(upstreamHeaders, { ...own, 'x-error-source': 'upstream' }));
+          return traffic.relay(res, statusCode, relayHeaders(upstreamHeaders, { ...own, 'x-error-source': 'upstream' }));
         },
       );
     } catch (err) {

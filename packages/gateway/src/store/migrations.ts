@@ -138,7 +138,12 @@ export async function migrate(store: Store): Promise<string[]> {
     provider: { getMigrations: async () => migrations },
     ...(store.pgSchema ? { migrationTableSchema: store.pgSchema } : {}),
   });
-  const { error, results } = await migrator.migrateToLatest();
+  let { error, results } = await migrator.migrateToLatest();
+  // Kysely's check walks every schema's privileges; a schema dropped meanwhile by another
+  // process (parallel test runs) fails it with 3F000. Trying again sees the new list.
+  for (let i = 0; i < 3 && (error as { code?: string } | undefined)?.code === '3F000'; i++) {
+    ({ error, results } = await migrator.migrateToLatest());
+  }
   if (error) throw error;
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }

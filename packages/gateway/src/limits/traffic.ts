@@ -1,0 +1,205 @@
+// One invoke's traffic control after admission (SPEC §13): its concurrency lease, its
+// idempotency reservation, the copy of a JSON answer to store, the units the upstream reported,
+// and the usage row written when the response closes (success, error or client gone).
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Writable } from 'node:stream';
+import type { Context } from '../context.ts';
+import { GatewayError } from '../errors.ts';
+import type { OrgView, ServiceView } from '../registry.ts';
+import type { Lease, Reservation, StoredResponse } from '../state/index.ts';
+import type { InvokeRequest } from '../proxy/parse-invoke.ts';
+import type { Target } from '../proxy/resolve-endpoint.ts';
+import { startRelay } from '../proxy/relay-response.ts';
+import { monthOf } from './calendar.ts';
+import { CaptureTee, fingerprint, idempotencyKey, sendReplay, storableHeaders } from './idempotency.ts';
+import type { UsageRecorder } from './usage.ts';
+
+let sequence = 0;
+const processTag = `${process.pid.toString(36)}.${Date.now().toString(36)}`;
+
+export class Traffic {
+  /** Unique per request: its sliding-window entry and lease id. */
+  readonly id = `${processTag}.${(sequence++).toString(36)}`;
+  lease: Lease | null = null;
+  credentialSource: string | null = null;
+
+  private readonly ctx: Context;
+  private readonly usage: UsageRecorder;
+  private readonly req: FastifyRequest;
+  private readonly res: ServerResponse;
+  private readonly org: OrgView;
+  private readonly at = new Date().toISOString();
+  private readonly t0 = performance.now();
+  private readonly socket: Socket | null;
+  private readonly written0: number;
+  private readonly read0: number;
+
+  private upstreamStatus: number | null = null;
+  private units = 0;
+  /** Body bytes of a relayed answer (counted exactly: chunked framing is not the client's data). */
+  private relayedBytes: number | null = null;
+  // Idempotency
+  private reservation: Reservation | null = null;
+  private jsonMode = false;
+  private relayed = false;
+  private tee: CaptureTee | null = null;
+  private teeStatus = 0;
+  private teeHeaders: Record<string, string | string[]> = {};
+  private gatewayAnswer: StoredResponse | null = null;
+  private settled = false;
+
+  constructor(ctx: Context, usage: UsageRecorder, req: FastifyRequest, res: ServerResponse, org: OrgView) {
+    this.ctx = ctx;
+    this.usage = usage;
+    this.req = req;
+    this.res = res;
+    this.org = org;
+    this.socket = req.raw.socket ?? null;
+    this.written0 = this.socket?.bytesWritten ?? 0;
+    this.read0 = this.socket?.bytesRead ?? 0;
+    res.once('close', () => this.finish());
+  }
+
+  /**
+   * Idempotency-Key (SPEC §13): replays a stored answer (true: the reply is sent), refuses a key
+   * in use (409) or reused with another request (422), or reserves the key for this request.
+   */
+  async replayIdempotent(reply: FastifyReply, target: Target, invoke: InvokeRequest): Promise<boolean> {
+    const key = idempotencyKey(this.req.headers['idempotency-key']);
+    if (key === undefined) return false;
+    const fp = fingerprint(target.svc.slug, target.endpoint.slug, invoke);
+    const found = await this.ctx.state.idempotency.reserve(this.org.slug, key, fp);
+    if ('reserved' in found) {
+      this.reservation = found.reserved;
+      this.jsonMode = target.endpoint.response_mode === 'json';
+      this.settleBeforeEnd();
+      return false;
+    }
+    const rec = found.existing;
+    if (rec.fingerprint !== fp) throw new GatewayError('idempotency_key_reused');
+    if (rec.state === 'in_flight') throw new GatewayError('idempotency_in_progress');
+    // A binary or stream answer was not stored: it cannot be replayed.
+    if (rec.state !== 'done' || !rec.response) throw new GatewayError('idempotency_key_reused');
+    sendReplay(reply, rec.response, this.req.id);
+    return true;
+  }
+
+  /** The upstream answered (every attempt): its status and the units it reports spent. */
+  upstreamAnswered(svc: ServiceView, status: number, headers: Record<string, string | string[] | undefined>): void {
+    this.upstreamStatus = status;
+    const name = svc.def.units_header;
+    if (!name || status >= 400) return;
+    const raw = headers[name];
+    const n = Number(Array.isArray(raw) ? raw[0] : raw);
+    if (Number.isFinite(n) && n > 0) this.units = Math.round(n);
+  }
+
+  /** Starts relaying the upstream answer to the client; keeps a copy when it is to be stored. */
+  relay(res: ServerResponse, status: number, headers: Record<string, string | string[]>): Writable {
+    const out = startRelay(res, status, headers);
+    this.countBody(res);
+    if (!this.reservation) return out;
+    // SPEC §13: json answers are stored (and error answers of any mode); binary/stream are not.
+    if (status < 400 && !this.jsonMode) {
+      this.relayed = true;
+      return out;
+    }
+    this.teeStatus = status;
+    this.teeHeaders = storableHeaders(headers);
+    this.tee = new CaptureTee(res);
+    return this.tee;
+  }
+
+  /** Fastify is sending a gateway answer (an error after the reservation): keep it for replays. */
+  gatewayAnswered(reply: FastifyReply, payload: unknown): void {
+    if (!this.reservation || this.gatewayAnswer || (typeof payload !== 'string' && !Buffer.isBuffer(payload))) return;
+    this.gatewayAnswer = {
+      status: reply.statusCode,
+      headers: storableHeaders(reply.getHeaders()),
+      body: Buffer.from(payload).toString('base64'),
+      gatewayError: reply.getHeader('x-error-source') === 'gateway',
+    };
+  }
+
+  private countBody(res: ServerResponse): void {
+    this.relayedBytes = 0;
+    const size = (chunk: unknown) => (typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk instanceof Uint8Array ? chunk.byteLength : 0);
+    const write = res.write as (...args: unknown[]) => boolean;
+    const end = res.end as (...args: unknown[]) => ServerResponse;
+    res.write = ((chunk: unknown, ...rest: unknown[]) => {
+      this.relayedBytes! += size(chunk);
+      return write.call(res, chunk, ...rest);
+    }) as typeof res.write;
+    res.end = ((chunk: unknown, ...rest: unknown[]) => {
+      this.relayedBytes! += size(chunk);
+      return end.call(res, chunk, ...rest);
+    }) as typeof res.end;
+  }
+
+  private finish(): void {
+    const res = this.res;
+    const done = res.writableFinished;
+    const status = done ? res.statusCode : 499;
+    this.lease?.release();
+    const l = this.org.limits;
+    if (this.units > 0 && (l.monthly_units !== null || l.monthly_requests !== null)) {
+      const m = monthOf(Date.now());
+      this.ctx.state.limits.addUnits(this.org.slug, m.key, m.ttlS, this.units);
+    }
+    if (this.reservation && !this.settled) void this.settle(done);
+
+    const header = (res as unknown as { _header?: unknown })._header;
+    const written = this.socket ? this.socket.bytesWritten - this.written0 : 0;
+    const length = Number(this.req.headers['content-length']);
+    const params = this.req.params as { service?: string; action?: string };
+    const principal = this.req.principal;
+    this.usage.record({
+      at: this.at,
+      organization: this.org.slug,
+      api_key_id: principal?.kind === 'apikey' ? principal.keyId : null,
+      service: String(params.service ?? ''),
+      action: String(params.action ?? ''),
+      status,
+      upstream_status: this.upstreamStatus,
+      credential_source: this.credentialSource,
+      bytes_in: Number.isSafeInteger(length) && length >= 0 ? length : Math.max(0, (this.socket?.bytesRead ?? 0) - this.read0),
+      bytes_out: this.relayedBytes ?? Math.max(0, written - (typeof header === 'string' ? Buffer.byteLength(header) : 0)),
+      duration_ms: Math.round((performance.now() - this.t0) * 10) / 10,
+      units: this.units,
+    });
+  }
+
+  /**
+   * The record is written before the answer's last byte goes out, so that a client repeating
+   * the request right after the answer never finds it still in flight.
+   */
+  private settleBeforeEnd(): void {
+    const res = this.res;
+    const end = res.end;
+    res.end = ((...args: Parameters<typeof end>) => {
+      res.end = end;
+      void this.settle(true).then(() => end.apply(res, args));
+      return res;
+    }) as typeof end;
+  }
+
+  /** What a repeat of this request will get (SPEC §13). */
+  private settle(done: boolean): Promise<void> {
+    const r = this.reservation!;
+    this.settled = true;
+    if (this.gatewayAnswer) {
+      // Gateway 5xx are not stored: the client may retry.
+      return this.gatewayAnswer.status < 500 ? r.complete('done', this.gatewayAnswer) : r.abandon();
+    }
+    if (this.tee) {
+      if (done && !this.tee.overflow) return r.complete('done', { status: this.teeStatus, headers: this.teeHeaders, body: this.tee.body().toString('base64') });
+      // The upstream answered but the copy is too large or was cut: it ran, so never again.
+      return r.complete('unstorable', null);
+    }
+    if (this.relayed) return r.complete('unstorable', null);
+    // No upstream answer reached the client (gateway 5xx, client gone first): retry allowed.
+    return r.abandon();
+  }
+}

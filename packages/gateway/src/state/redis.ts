@@ -1,0 +1,509 @@
+// Shared state in Redis (SPEC §13 scale-out), with ioredis. Every key starts with the deployment's
+// prefix (PORTICO_REDIS_PREFIX) and keeps one organization's keys in one hash slot (`{org}`).
+//
+// - limits: one Lua script per check (sliding-window log, concurrency leases, monthly counters);
+//   leases expire unless the process renews them, so a killed process frees its slots;
+// - idempotency records: one Lua script per reservation; in-flight records expire like leases;
+// - cool-downs and cache invalidation: pub/sub on `<prefix>events`, cool-downs also in a sorted
+//   set so a process that starts or reconnects later loads them.
+//
+// Redis unreachable (at start or later): every call falls back at once to in-process state
+// (limits per process, idempotency in the database), one warning line per outage, and sharing
+// resumes when it returns. Commands are never queued while disconnected.
+import { randomBytes } from 'node:crypto';
+import { Redis, type RedisOptions } from 'ioredis';
+import type { Logger } from 'pino';
+import type { AdmitInput, AdmitResult, IdempotencyRecord, IdempotencyStore, LimitStore, Reservation, ReserveResult, StoredResponse } from './index.ts';
+import { IDEMPOTENCY_TTL_MS } from './index.ts';
+import { BusState, type Bus, type BusMessage } from './bus.ts';
+import { MemoryLimits } from './memory.ts';
+
+// KEYS: window zset, lease zset, month requests, month units.
+// ARGV: rpm, concurrent, monthly requests, monthly units (-1 = none), id, lease ms, month ttl s.
+// Returns {verdict (0 ok, 1 rate, 2 concurrency, 3 quota), requests in window, ms to window reset}.
+const ADMIT_LUA = `
+redis.replicate_commands()
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local rpm, conc, mreq, munits = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local lease = tonumber(ARGV[6])
+local count, oldest = 0, -1
+if rpm >= 0 then
+  redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - 60000)
+  count = redis.call('ZCARD', KEYS[1])
+  if count > 0 then oldest = tonumber(redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')[2]) end
+end
+local verdict = 0
+if mreq >= 0 and tonumber(redis.call('GET', KEYS[3]) or '0') >= mreq then verdict = 3
+elseif munits >= 0 and tonumber(redis.call('GET', KEYS[4]) or '0') >= munits then verdict = 3
+elseif rpm >= 0 and count >= rpm then verdict = 1
+elseif conc >= 0 then
+  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+  if redis.call('ZCARD', KEYS[2]) >= conc then
+    verdict = 2
+  else
+    redis.call('ZADD', KEYS[2], now + lease, ARGV[5])
+    redis.call('PEXPIRE', KEYS[2], lease * 2)
+  end
+end
+if verdict == 0 then
+  if rpm >= 0 then
+    redis.call('ZADD', KEYS[1], now, ARGV[5])
+    redis.call('PEXPIRE', KEYS[1], 61000)
+    count = count + 1
+    if oldest < 0 then oldest = now end
+  end
+  if mreq >= 0 or munits >= 0 then
+    redis.call('INCR', KEYS[3])
+    redis.call('EXPIRE', KEYS[3], tonumber(ARGV[7]))
+  end
+end
+local reset = 0
+if oldest >= 0 then reset = oldest + 60000 - now end
+return {verdict, count, reset}
+`;
+
+// KEYS: lease zset. ARGV: id, lease ms. Extends a lease that still exists.
+const RENEW_LUA = `
+redis.replicate_commands()
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local n = redis.call('ZADD', KEYS[1], 'XX', 'CH', now + tonumber(ARGV[2]), ARGV[1])
+redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]) * 2)
+return n
+`;
+
+// KEYS: month requests, month units. ARGV: requests, units, ttl s. Raises counters to the
+// database's figures (never lowers them: Redis may be ahead by the last second's usage).
+const SEED_LUA = `
+for i = 1, 2 do
+  local cur = tonumber(redis.call('GET', KEYS[i]) or '0')
+  local v = tonumber(ARGV[i])
+  if v > cur then redis.call('SET', KEYS[i], v, 'EX', tonumber(ARGV[3])) end
+end
+return 1
+`;
+
+// KEYS: record. ARGV: in-flight record, ttl ms. Returns the existing record, or nil once reserved.
+const IDEM_RESERVE_LUA = `
+local v = redis.call('GET', KEYS[1])
+if v then return v end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return false
+`;
+
+// KEYS: record. ARGV: token, op (set | del | renew), ttl ms, new record. Acts only on this
+// reservation's own in-flight record.
+const IDEM_UPDATE_LUA = `
+local v = redis.call('GET', KEYS[1])
+if not v then return 0 end
+local r = cjson.decode(v)
+if r.tok ~= ARGV[1] or r.st ~= 'in_flight' then return 0 end
+if ARGV[2] == 'del' then redis.call('DEL', KEYS[1])
+elseif ARGV[2] == 'renew' then redis.call('PEXPIRE', KEYS[1], ARGV[3])
+else redis.call('SET', KEYS[1], ARGV[4], 'PX', ARGV[3]) end
+return 1
+`;
+
+interface PorticoCommands {
+  porticoAdmit(...args: (string | number)[]): Promise<[number, number, number]>;
+  porticoRenew(...args: (string | number)[]): Promise<number>;
+  porticoSeed(...args: (string | number)[]): Promise<number>;
+  porticoIdemReserve(...args: (string | number)[]): Promise<string | null>;
+  porticoIdemUpdate(...args: (string | number)[]): Promise<number>;
+}
+type Client = Redis & PorticoCommands;
+
+const COMMANDS: [keyof PorticoCommands, number, string][] = [
+  ['porticoAdmit', 4, ADMIT_LUA],
+  ['porticoRenew', 1, RENEW_LUA],
+  ['porticoSeed', 2, SEED_LUA],
+  ['porticoIdemReserve', 1, IDEM_RESERVE_LUA],
+  ['porticoIdemUpdate', 1, IDEM_UPDATE_LUA],
+];
+
+/** The two connections (commands, subscriber) and the outage bookkeeping. */
+export class RedisLink {
+  readonly client: Client;
+  readonly sub: Redis;
+  readonly prefix: string;
+  readonly channel: string;
+  /** True from the first failure until Redis answers again (one warning per outage). */
+  outage = false;
+  private readonly log: Logger;
+  private closing = false;
+  private skipUntil = 0;
+  private clientWasReady = false;
+  private readonly resyncListeners: (() => void)[] = [];
+  private readonly messageListeners: ((raw: string) => void)[] = [];
+
+  constructor(url: string, prefix: string, log: Logger) {
+    this.prefix = prefix;
+    this.channel = `${prefix}events`;
+    this.log = log;
+    const base: RedisOptions = {
+      // Fail fast instead of queueing while disconnected: the caller falls back at once.
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      commandTimeout: 1000,
+      connectTimeout: 2000,
+      keepAlive: 10_000,
+      retryStrategy: (times: number) => Math.min(100 * times, 1000),
+    };
+    // Commands issued in the same tick (many requests' checks under load) go out in one write.
+    this.client = new Redis(url, { ...base, enableAutoPipelining: true }) as Client;
+    for (const [name, numberOfKeys, lua] of COMMANDS) this.client.defineCommand(name, { numberOfKeys, lua });
+    this.sub = new Redis(url, { ...base, enableOfflineQueue: true, commandTimeout: undefined, autoResubscribe: false });
+    for (const c of [this.client, this.sub]) {
+      c.on('error', (err: Error) => this.trouble(err));
+      c.on('close', () => this.trouble());
+    }
+    this.client.on('ready', () => {
+      this.recovered();
+      if (this.clientWasReady) this.resync();
+      this.clientWasReady = true;
+    });
+    let subWasReady = false;
+    this.sub.on('ready', () => {
+      this.sub.subscribe(this.channel).then(
+        () => {
+          this.recovered();
+          if (subWasReady) this.resync();
+          subWasReady = true;
+          this.sub.emit('portico:subscribed');
+        },
+        (err: Error) => this.trouble(err),
+      );
+    });
+    this.sub.on('message', (channel: string, raw: string) => {
+      if (channel === this.channel) for (const l of this.messageListeners) l(raw);
+    });
+  }
+
+  /** Resolves once connected, or after the first failure or `ms` (start-up goes on either way). */
+  async waitReady(ms: number): Promise<void> {
+    const until = (emitter: Redis, event: string) =>
+      new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          emitter.off(event, done);
+          emitter.off('error', done);
+          resolve();
+        };
+        const timer = setTimeout(done, ms);
+        emitter.once(event, done);
+        emitter.once('error', done);
+      });
+    await Promise.all([this.client.status === 'ready' ? null : until(this.client, 'ready'), until(this.sub, 'portico:subscribed')]);
+  }
+
+  /** Whether to try Redis for this call (sync, on the request path). */
+  usable(): boolean {
+    return this.client.status === 'ready' && (this.skipUntil === 0 || Date.now() >= this.skipUntil);
+  }
+
+  /** A command failed (timeout, reset): use the fallback for a second, warn once. */
+  failed(err: unknown): void {
+    this.skipUntil = Date.now() + 1000;
+    this.trouble(err as Error);
+  }
+
+  /** A connection is back or a command succeeded after a failure: the outage ends once both connections are up. */
+  recovered(): void {
+    if (!this.outage || this.closing || this.client.status !== 'ready' || this.sub.status !== 'ready') return;
+    this.outage = false;
+    this.skipUntil = 0;
+    this.log.info('redis reachable again: limits, idempotency and cool-downs are shared again');
+  }
+
+  private trouble(err?: Error): void {
+    if (this.closing || this.outage) return;
+    this.outage = true;
+    this.log.warn({ err: err?.message }, 'redis unreachable: invokes go on with limits per process (fail-open) until it returns');
+  }
+
+  private resync(): void {
+    for (const l of this.resyncListeners) l();
+  }
+
+  onResync(listener: () => void): void {
+    this.resyncListeners.push(listener);
+  }
+
+  onMessage(listener: (raw: string) => void): void {
+    this.messageListeners.push(listener);
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    await Promise.all(
+      [this.client, this.sub].map((c) => (c.status === 'ready' ? c.quit().then(() => {}, () => c.disconnect()) : Promise.resolve(c.disconnect()))),
+    );
+  }
+}
+
+export class RedisLimits implements LimitStore {
+  private readonly link: RedisLink;
+  private readonly leaseMs: number;
+  private readonly fallback = new MemoryLimits();
+  /** org|month whose Redis counters were raised to the database's figures by this process. */
+  private readonly seeded = new Set<string>();
+  private readonly leases = new Map<string, string>();
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(link: RedisLink, leaseMs: number) {
+    this.link = link;
+    this.leaseMs = leaseMs;
+    link.onResync(() => this.seeded.clear());
+  }
+
+  private key(org: string, what: string): string {
+    return `${this.link.prefix}rl:{${org}}:${what}`;
+  }
+
+  async admit(input: AdmitInput): Promise<AdmitResult> {
+    if (!this.link.usable()) return this.fallback.admit(input);
+    const { org, month, limits: l } = input;
+    const keys = [this.key(org, 'win'), this.key(org, 'lease'), this.key(org, `req:${month}`), this.key(org, `units:${month}`)];
+    try {
+      if ((l.monthly_requests !== null || l.monthly_units !== null) && !this.seeded.has(`${org}|${month}`)) {
+        const seed = await input.seed();
+        await this.link.client.porticoSeed(keys[2]!, keys[3]!, seed.requests, seed.units, input.monthTtlS);
+        this.seeded.add(`${org}|${month}`);
+      }
+      const n = (v: number | null) => (v === null ? -1 : v);
+      const [code, count, resetMs] = await this.link.client.porticoAdmit(
+        ...keys,
+        n(l.requests_per_minute),
+        n(l.concurrent_requests),
+        n(l.monthly_requests),
+        n(l.monthly_units),
+        input.id,
+        this.leaseMs,
+        input.monthTtlS,
+      );
+      if (this.link.outage) this.link.recovered();
+      const verdict = (['ok', 'rate_limited', 'concurrency', 'quota_exceeded'] as const)[code] ?? 'ok';
+      const lease = verdict === 'ok' && l.concurrent_requests !== null ? this.lease(keys[1]!, input.id) : null;
+      return { verdict, windowCount: count, windowResetMs: Math.max(0, resetMs), lease };
+    } catch (err) {
+      this.link.failed(err);
+      return this.fallback.admit(input);
+    }
+  }
+
+  private lease(key: string, id: string): AdmitResult['lease'] {
+    this.leases.set(id, key);
+    if (!this.timer) {
+      this.timer = setInterval(() => this.renew(), Math.max(250, Math.floor(this.leaseMs / 3)));
+      this.timer.unref();
+    }
+    return {
+      release: () => {
+        if (!this.leases.delete(id)) return;
+        // When Redis is away the lease simply expires.
+        if (this.link.usable()) this.link.client.zrem(key, id).catch(() => {});
+      },
+    };
+  }
+
+  /** One pipeline a tick extends every lease this process holds (streams still running). */
+  private renew(): void {
+    if (this.leases.size === 0) {
+      clearInterval(this.timer!);
+      this.timer = null;
+      return;
+    }
+    if (!this.link.usable()) return;
+    const p = this.link.client.pipeline() as unknown as PorticoCommands & { exec(): Promise<unknown> };
+    for (const [id, key] of this.leases) p.porticoRenew(key, id, this.leaseMs);
+    p.exec().catch(() => {});
+  }
+
+  addUnits(org: string, month: string, monthTtlS: number, units: number): void {
+    this.fallback.addUnits(org, month, monthTtlS, units);
+    if (!this.link.usable()) return;
+    const key = this.key(org, `units:${month}`);
+    this.link.client.pipeline().incrby(key, units).expire(key, monthTtlS).exec().catch(() => {});
+  }
+
+  forgetSeeds(): void {
+    this.seeded.clear();
+    this.fallback.forgetSeeds();
+  }
+
+  async close(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+}
+
+interface WireRecord {
+  fp: string;
+  st: IdempotencyRecord['state'];
+  tok?: string;
+  res?: StoredResponse | null;
+}
+
+export class RedisIdempotency implements IdempotencyStore {
+  private readonly link: RedisLink;
+  private readonly leaseMs: number;
+  private readonly fallback: IdempotencyStore;
+  private readonly held = new Map<string, string>(); // key → token
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(link: RedisLink, leaseMs: number, fallback: IdempotencyStore) {
+    this.link = link;
+    this.leaseMs = leaseMs;
+    this.fallback = fallback;
+  }
+
+  async reserve(org: string, key: string, fingerprint: string): Promise<ReserveResult> {
+    if (!this.link.usable()) return this.fallback.reserve(org, key, fingerprint);
+    const k = `${this.link.prefix}idem:{${org}}:${key}`;
+    const tok = randomBytes(9).toString('base64url');
+    let found: string | null;
+    try {
+      found = await this.link.client.porticoIdemReserve(k, JSON.stringify({ fp: fingerprint, st: 'in_flight', tok } satisfies WireRecord), this.leaseMs);
+    } catch (err) {
+      this.link.failed(err);
+      return this.fallback.reserve(org, key, fingerprint);
+    }
+    if (found !== null) {
+      const r = JSON.parse(found) as WireRecord;
+      return { existing: { fingerprint: r.fp, state: r.st, response: r.res ?? null } };
+    }
+    return { reserved: this.hold(k, tok, fingerprint) };
+  }
+
+  private hold(k: string, tok: string, fp: string): Reservation {
+    this.held.set(k, tok);
+    if (!this.timer) {
+      this.timer = setInterval(() => this.renew(), Math.max(250, Math.floor(this.leaseMs / 3)));
+      this.timer.unref();
+    }
+    const update = async (op: string, ttl: number, rec: string): Promise<void> => {
+      if (this.held.get(k) !== tok) return;
+      this.held.delete(k);
+      // When Redis is away an in-flight record expires by itself (the client may then retry).
+      if (this.link.usable()) await this.link.client.porticoIdemUpdate(k, tok, op, ttl, rec).catch(() => {});
+    };
+    return {
+      complete: (state, response) => update('set', IDEMPOTENCY_TTL_MS, JSON.stringify({ fp, st: state, res: response } satisfies WireRecord)),
+      abandon: () => update('del', 0, ''),
+    };
+  }
+
+  private renew(): void {
+    if (this.held.size === 0) {
+      clearInterval(this.timer!);
+      this.timer = null;
+      return;
+    }
+    if (!this.link.usable()) return;
+    const p = this.link.client.pipeline() as unknown as PorticoCommands & { exec(): Promise<unknown> };
+    for (const [k, tok] of this.held) p.porticoIdemUpdate(k, tok, 'renew', this.leaseMs, '');
+    p.exec().catch(() => {});
+  }
+
+  async close(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.fallback.close();
+  }
+}
+
+type Wire = BusMessage & { o: string };
+
+/** Pub/sub for invalidation and cool-downs; cool-downs also persist in a sorted set. */
+export class RedisBus implements Bus {
+  private readonly link: RedisLink;
+  private readonly origin = randomBytes(8).toString('hex');
+  private readonly listeners: ((msg: BusMessage) => void)[] = [];
+  private readonly cooldownKey: string;
+
+  constructor(link: RedisLink) {
+    this.link = link;
+    this.cooldownKey = `${link.prefix}cooldowns`;
+    link.onMessage((raw) => {
+      let msg: Wire;
+      try {
+        msg = JSON.parse(raw) as Wire;
+      } catch {
+        return;
+      }
+      if (msg.o !== this.origin) this.emit(msg);
+    });
+    link.onResync(() => void this.resync());
+  }
+
+  /** Loads the cool-downs other processes decided, then drops every cache. */
+  async resync(): Promise<void> {
+    await this.loadCooldowns();
+    this.emit({ t: 'resync' });
+  }
+
+  async loadCooldowns(): Promise<void> {
+    if (!this.link.usable()) return;
+    try {
+      const flat = await this.link.client.zrangebyscore(this.cooldownKey, Date.now(), '+inf', 'WITHSCORES');
+      for (let i = 0; i + 1 < flat.length; i += 2) this.emit({ t: 'cd', id: flat[i]!, until: Number(flat[i + 1]) });
+    } catch (err) {
+      this.link.failed(err);
+    }
+  }
+
+  private emit(msg: BusMessage): void {
+    for (const l of this.listeners) l(msg);
+  }
+
+  publish(msg: BusMessage): void {
+    if (!this.link.usable()) return;
+    const wire = JSON.stringify({ ...msg, o: this.origin });
+    const m = this.link.client.multi();
+    if (msg.t === 'cd') m.zremrangebyscore(this.cooldownKey, '-inf', Date.now()).zadd(this.cooldownKey, msg.until, msg.id);
+    else if (msg.t === 'cdc') m.zrem(this.cooldownKey, msg.id);
+    m.publish(this.link.channel, wire)
+      .exec()
+      .catch((err: unknown) => this.link.failed(err));
+  }
+
+  onMessage(listener: (msg: BusMessage) => void): void {
+    this.listeners.push(listener);
+  }
+
+  async close(): Promise<void> {}
+}
+
+export interface RedisStateOptions {
+  url: string;
+  prefix: string;
+  leaseMs: number;
+  log: Logger;
+  /** Where idempotency records go while Redis is away (the database). */
+  fallbackIdempotency: IdempotencyStore;
+}
+
+export class RedisState extends BusState {
+  private readonly link: RedisLink;
+
+  private constructor(link: RedisLink, bus: RedisBus, o: RedisStateOptions) {
+    super(bus, new RedisLimits(link, o.leaseMs), new RedisIdempotency(link, o.leaseMs, o.fallbackIdempotency));
+    this.link = link;
+  }
+
+  /** Connects (waiting at most 2 s; an unreachable Redis only means fail-open until it returns). */
+  static async connect(o: RedisStateOptions): Promise<RedisState> {
+    const link = new RedisLink(o.url, o.prefix, o.log);
+    const bus = new RedisBus(link);
+    const state = new RedisState(link, bus, o);
+    await link.waitReady(2000);
+    await bus.loadCooldowns();
+    return state;
+  }
+
+  override async close(): Promise<void> {
+    await super.close();
+    await this.link.close();
+  }
+}

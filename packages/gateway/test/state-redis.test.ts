@@ -1,0 +1,155 @@
+// The Redis SharedState (SPEC §13 scale-out) exercised directly, several instances on one key
+// prefix standing in for several processes: invalidation and cool-downs by pub/sub, an exact
+// sliding window across instances, concurrency leases that are renewed while held and expire when
+// their holder dies, monthly counters raised from the database's figures, idempotency records.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createLogger } from '../src/logger.ts';
+import { NO_LIMITS, type Limits } from '../src/registry.ts';
+import { MemoryIdempotency, type AdmitInput, type SharedState } from '../src/state/index.ts';
+import { RedisState } from '../src/state/redis.ts';
+import { REDIS_URL } from './helpers.ts';
+import { dropRedisPrefix, redisAvailable, redisPrefix, sleep } from './scaleout-helpers.ts';
+
+const skip = !(await redisAvailable()) && 'Redis unreachable';
+const log = createLogger('silent');
+
+async function states(n: number, prefix: string, leaseMs = 30_000): Promise<RedisState[]> {
+  return Promise.all(Array.from({ length: n }, () => RedisState.connect({ url: REDIS_URL, prefix, leaseMs, log, fallbackIdempotency: new MemoryIdempotency() })));
+}
+
+let seq = 0;
+function input(limits: Partial<Limits>, extra: Partial<AdmitInput> = {}): AdmitInput {
+  return { org: 'acme', limits: { ...NO_LIMITS, ...limits }, id: `r${seq++}`, month: '203001', monthTtlS: 3600, seed: async () => ({ requests: 0, units: 0 }), ...extra };
+}
+
+async function until(check: () => boolean, ms = 1000): Promise<number> {
+  const t0 = Date.now();
+  while (!check()) {
+    if (Date.now() - t0 > ms) throw new Error(`not within ${ms} ms`);
+    await sleep(10);
+  }
+  return Date.now() - t0;
+}
+
+async function closeAll(list: SharedState[], prefix: string): Promise<void> {
+  await Promise.all(list.map((s) => s.close()));
+  await dropRedisPrefix(prefix);
+}
+
+test('invalidation and cool-downs reach every other instance within a second; late joiners load cool-downs', { skip }, async () => {
+  const prefix = redisPrefix();
+  const [a, b, c] = await states(3, prefix);
+  let late: RedisState | null = null;
+  try {
+    let seenB = 0;
+    let seenC = 0;
+    b!.onInvalidation(() => seenB++);
+    c!.onInvalidation(() => seenC++);
+    a!.publishInvalidation();
+    const ms = await until(() => seenB === 1 && seenC === 1);
+    assert.ok(ms < 1000);
+
+    a!.cooldowns.coolDown('cred-1', 60_000);
+    assert.equal(a!.cooldowns.isCoolingDown('cred-1'), true);
+    await until(() => b!.cooldowns.isCoolingDown('cred-1') && c!.cooldowns.isCoolingDown('cred-1'));
+    late = (await states(1, prefix))[0]!;
+    assert.equal(late.cooldowns.isCoolingDown('cred-1'), true, 'a process that starts later knows the cool-down');
+    b!.cooldowns.clear('cred-1');
+    await until(() => !a!.cooldowns.isCoolingDown('cred-1') && !c!.cooldowns.isCoolingDown('cred-1') && !late!.cooldowns.isCoolingDown('cred-1'));
+  } finally {
+    await closeAll([a!, b!, c!, ...(late ? [late] : [])], prefix);
+  }
+});
+
+test('a per-minute limit of 60 admits exactly 60 of 200 concurrent checks spread over three instances', { skip }, async () => {
+  const prefix = redisPrefix();
+  const list = await states(3, prefix);
+  try {
+    const results = await Promise.all(Array.from({ length: 200 }, (_, i) => list[i % 3]!.limits.admit(input({ requests_per_minute: 60 }))));
+    assert.equal(results.filter((r) => r.verdict === 'ok').length, 60);
+    assert.equal(results.filter((r) => r.verdict === 'rate_limited').length, 140);
+    const refused = results.find((r) => r.verdict === 'rate_limited')!;
+    assert.equal(refused.windowCount, 60);
+    assert.ok(refused.windowResetMs > 58_000 && refused.windowResetMs <= 60_000);
+  } finally {
+    await closeAll(list, prefix);
+  }
+});
+
+test('concurrency leases: renewed while held, released at once, expired when the holder dies', { skip }, async () => {
+  const prefix = redisPrefix();
+  const [a, b] = await states(2, prefix, 1000);
+  try {
+    const held = await a!.limits.admit(input({ concurrent_requests: 1 }));
+    assert.equal(held.verdict, 'ok');
+    await sleep(2500); // well past the lease time: renewals keep it
+    assert.equal((await b!.limits.admit(input({ concurrent_requests: 1 }))).verdict, 'concurrency');
+    held.lease!.release();
+    await sleep(20);
+    const second = await b!.limits.admit(input({ concurrent_requests: 1 }));
+    assert.equal(second.verdict, 'ok');
+    second.lease!.release();
+    await sleep(20);
+
+    // The holder dies without releasing (no more renewals): the slot frees within the lease time.
+    const orphan = await a!.limits.admit(input({ concurrent_requests: 1 }));
+    assert.equal(orphan.verdict, 'ok');
+    await a!.close();
+    const t0 = Date.now();
+    assert.equal((await b!.limits.admit(input({ concurrent_requests: 1 }))).verdict, 'concurrency');
+    while ((await b!.limits.admit(input({ concurrent_requests: 1 }))).verdict !== 'ok') {
+      assert.ok(Date.now() - t0 < 2000, 'lease did not expire');
+      await sleep(50);
+    }
+    assert.ok(Date.now() - t0 <= 1300, `freed after ${Date.now() - t0} ms`);
+  } finally {
+    await closeAll([b!], prefix);
+  }
+});
+
+test('monthly counters: seeded once from the database figures, quota across instances, units counted', { skip }, async () => {
+  const prefix = redisPrefix();
+  const [a, b] = await states(2, prefix);
+  try {
+    let seeds = 0;
+    const seed = async () => {
+      seeds++;
+      return { requests: 3, units: 0 };
+    };
+    const lim = { monthly_requests: 5, monthly_units: 100 };
+    assert.equal((await a!.limits.admit(input(lim, { seed }))).verdict, 'ok'); // 4
+    assert.equal((await b!.limits.admit(input(lim, { seed }))).verdict, 'ok'); // 5
+    assert.equal((await a!.limits.admit(input(lim, { seed }))).verdict, 'quota_exceeded');
+    assert.equal(seeds, 2, 'once per instance');
+
+    a!.limits.addUnits('beta', '203001', 3600, 150);
+    await sleep(30);
+    assert.equal((await b!.limits.admit(input(lim, { org: 'beta' }))).verdict, 'quota_exceeded');
+  } finally {
+    await closeAll([a!, b!], prefix);
+  }
+});
+
+test('idempotency records are shared: in flight, then done', { skip }, async () => {
+  const prefix = redisPrefix();
+  const [a, b] = await states(2, prefix);
+  try {
+    const first = await a!.idempotency.reserve('acme', 'k1', 'fp1');
+    assert.ok('reserved' in first);
+    const seen = await b!.idempotency.reserve('acme', 'k1', 'fp1');
+    assert.ok('existing' in seen && seen.existing.state === 'in_flight');
+    await first.reserved.complete('done', { status: 201, headers: { 'content-type': 'application/json' }, body: Buffer.from('{"ok":1}').toString('base64') });
+    const done = await b!.idempotency.reserve('acme', 'k1', 'fp2');
+    assert.ok('existing' in done);
+    assert.equal(done.existing.state, 'done');
+    assert.equal(done.existing.fingerprint, 'fp1');
+    assert.equal(done.existing.response?.status, 201);
+    const other = await b!.idempotency.reserve('beta', 'k1', 'fp1');
+    assert.ok('reserved' in other);
+    await other.reserved.abandon();
+    assert.ok('reserved' in (await a!.idempotency.reserve('beta', 'k1', 'fp1')));
+  } finally {
+    await closeAll([a!, b!], prefix);
+  }
+});
