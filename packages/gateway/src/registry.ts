@@ -32,6 +32,8 @@ export interface ServiceView {
   /** `baseUrl` split once for the dispatcher: origin and path prefix ('' for none). */
   origin: string;
   basePath: string;
+  /** The auth header's name, lower case. */
+  authHeaderName: string;
   adminBaseUrl: string | null;
   adminTimeoutMs: number | null;
   policy: CredentialPolicy;
@@ -67,6 +69,8 @@ export interface CredentialView extends CandidateInfo {
   keyId: string;
   /** Decrypted payload, once checked ok. Lives only in memory. */
   payload: Record<string, unknown> | null;
+  /** The auth header value rendered from the payload, once checked ok. */
+  authValue: string | null;
   verdict: PayloadCheck | null;
 }
 
@@ -77,9 +81,11 @@ export class Registry {
   private readonly orgs = new Map<string, Promise<OrgView | null>>();
   private readonly keys = new Map<string, Promise<ApiKeyView | null>>();
   private readonly creds = new Map<string, Promise<CredentialView[]>>();
+  private readonly credPairs = new Map<string, Promise<Record<CredentialSource, CredentialView[]>>>();
   private readonly pools = new Map<string, number>();
-  private readonly touchedKeys = new Map<string, string>();
-  private readonly touchedCreds = new Map<string, string>();
+  // Last use per id, as epoch ms (turned into text only when flushed).
+  private readonly touchedKeys = new Map<string, number>();
+  private readonly touchedCreds = new Map<string, number>();
   private readonly ajv = new Ajv({ allErrors: false, strict: false });
   private readonly keyId: string;
   private readonly flushTimer: NodeJS.Timeout;
@@ -107,6 +113,7 @@ export class Registry {
     this.orgs.clear();
     this.keys.clear();
     this.creds.clear();
+    this.credPairs.clear();
   }
 
   /** An admin change happened: invalidate here and in every other process. */
@@ -167,6 +174,7 @@ export class Registry {
         baseUrl,
         origin: url.origin,
         basePath: url.pathname.replace(/\/+$/, ''),
+        authHeaderName: def.auth.header.toLowerCase(),
         adminBaseUrl: row.base_url,
         adminTimeoutMs: row.timeout_ms,
         policy: row.credential_policy ? (JSON.parse(row.credential_policy) as CredentialPolicy) : def.credential_policy,
@@ -236,9 +244,11 @@ export class Registry {
   }
 
   /** Platform credentials of a service plus the organization's tenant ones, in pool order. */
-  async credentials(service: string, org: string): Promise<Record<CredentialSource, CredentialView[]>> {
-    const [platform, tenant] = await Promise.all([this.credentialRows(service, null), this.credentialRows(service, org)]);
-    return { platform, tenant };
+  credentials(service: string, org: string): Promise<Record<CredentialSource, CredentialView[]>> {
+    return this.cached(this.credPairs, `${service}\u0000${org}`, async () => {
+      const [platform, tenant] = await Promise.all([this.credentialRows(service, null), this.credentialRows(service, org)]);
+      return { platform, tenant };
+    });
   }
 
   private credentialRows(service: string, org: string | null): Promise<CredentialView[]> {
@@ -257,6 +267,7 @@ export class Registry {
         ciphertext: r.ciphertext,
         keyId: r.key_id,
         payload: null,
+        authValue: null,
         verdict: null,
       }));
     });
@@ -270,9 +281,13 @@ export class Registry {
       try {
         const payload = decryptPayload(this.config.masterKey, c, c.ciphertext);
         if (payloadLooksMasked(payload)) verdict = 'masked';
-        else if (svc.validatePayload(payload) && sendableAuthValue(renderAuthValue(svc.def.auth, payload as Record<string, unknown>))) {
-          verdict = 'ok';
-          c.payload = payload as Record<string, unknown>;
+        else if (svc.validatePayload(payload)) {
+          const authValue = renderAuthValue(svc.def.auth, payload as Record<string, unknown>);
+          if (sendableAuthValue(authValue)) {
+            verdict = 'ok';
+            c.payload = payload as Record<string, unknown>;
+            c.authValue = authValue;
+          }
         }
       } catch {
         verdict = 'invalid';
@@ -290,11 +305,11 @@ export class Registry {
   }
 
   touchApiKey(id: string): void {
-    this.touchedKeys.set(id, new Date().toISOString());
+    this.touchedKeys.set(id, Date.now());
   }
 
   touchCredential(id: string): void {
-    this.touchedCreds.set(id, new Date().toISOString());
+    this.touchedCreds.set(id, Date.now());
   }
 
   async flushTouches(): Promise<void> {
@@ -304,8 +319,8 @@ export class Registry {
     this.touchedKeys.clear();
     this.touchedCreds.clear();
     const db = this.store.db;
-    for (const [id, at] of keys) await db.updateTable('api_keys').set({ last_used_at: at }).where('id', '=', id).execute();
-    for (const [id, at] of creds) await db.updateTable('credentials').set({ last_used_at: at }).where('id', '=', id).execute();
+    for (const [id, at] of keys) await db.updateTable('api_keys').set({ last_used_at: new Date(at).toISOString() }).where('id', '=', id).execute();
+    for (const [id, at] of creds) await db.updateTable('credentials').set({ last_used_at: new Date(at).toISOString() }).where('id', '=', id).execute();
   }
 
   async close(): Promise<void> {

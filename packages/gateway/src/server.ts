@@ -118,12 +118,15 @@ function buildApp(ctx: Context): FastifyInstance {
     parseJson(req, body as string, done);
   });
 
-  app.addHook('onRequest', async (req, reply) => {
+  // Synchronous hooks (done-callback style) where nothing is awaited: no promise per request.
+  app.addHook('onRequest', (req, reply, done) => {
     reply.header('x-request-id', req.id);
+    done();
   });
 
-  app.addHook('onResponse', async (req, reply) => {
+  app.addHook('onResponse', (req, reply, done) => {
     req.log.info({ method: req.method, url: req.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
+    done();
   });
 
   registerCors(app, ctx);

@@ -19,9 +19,8 @@ export function registerCors(app: FastifyInstance, ctx: Context): void {
     return anyOrigin || global.has(origin) || (await ctx.registry.corsOrigins()).has(origin);
   }
 
-  app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
-    const origin = req.headers.origin;
-    if (!origin || !(await configured(origin))) return;
+  async function cors(req: FastifyRequest, reply: FastifyReply, origin: string): Promise<unknown> {
+    if (!(await configured(origin))) return;
     reply.header('access-control-allow-origin', origin);
     reply.header('vary', 'Origin');
     if (req.method === 'OPTIONS' && req.headers['access-control-request-method']) {
@@ -31,6 +30,15 @@ export function registerCors(app: FastifyInstance, ctx: Context): void {
       return reply.code(204).send();
     }
     reply.header('access-control-expose-headers', EXPOSED);
+  }
+
+  // Most requests carry no Origin: answer those synchronously, without a promise.
+  app.addHook('onRequest', (req, reply, done) => {
+    const origin = req.headers.origin;
+    if (!origin) return done();
+    cors(req, reply, origin).then(() => {
+      if (!reply.sent) done();
+    }, done);
   });
 }
 

@@ -2,6 +2,7 @@
 // off the request path (at most one flush a second per process, and on shutdown), and the
 // aggregation behind GET /admin/usage.
 import type { Logger } from 'pino';
+import { sql } from 'kysely';
 import type { Store } from '../store/db.ts';
 import type { UsageEventsTable } from '../store/schema.ts';
 import { ulid } from '../ids.ts';
@@ -41,27 +42,18 @@ export class UsageRecorder {
     if (this.buffer.length === 0) return;
     const rows = this.buffer;
     this.buffer = [];
-    // SQLite caps bound parameters per statement; 13 columns × 50 rows stays far below it.
-    const chunk = this.store.kind === 'sqlite' ? 50 : 500;
-    for (let i = 0; i < rows.length; i += chunk) {
-      const part = rows.slice(i, i + chunk);
-      try {
-        await this.store.db
-          .insertInto('usage_events')
-          .values(part.map((r) => ({ id: ulid(Date.parse(r.at)), ...r })))
-          .execute();
-        if (this.failing) {
-          this.failing = false;
-          this.log.info('usage metering writes resumed');
-        }
-      } catch (err) {
-        // Keep the rest for the next flush (bounded), warn once per failure streak.
-        this.buffer = rows.slice(i).concat(this.buffer).slice(-MAX_BUFFERED);
-        if (!this.failing) {
-          this.failing = true;
-          this.log.warn({ err: (err as Error).message }, 'usage metering write failed; keeping rows in memory and retrying');
-        }
-        return;
+    try {
+      await insertUsage(this.store, rows);
+      if (this.failing) {
+        this.failing = false;
+        this.log.info('usage metering writes resumed');
+      }
+    } catch (err) {
+      // Keep the rows for the next flush (bounded), warn once per failure streak.
+      this.buffer = rows.concat(this.buffer).slice(-MAX_BUFFERED);
+      if (!this.failing) {
+        this.failing = true;
+        this.log.warn({ err: (err as Error).message }, 'usage metering write failed; keeping rows in memory and retrying');
       }
     }
   }
@@ -70,6 +62,33 @@ export class UsageRecorder {
     clearInterval(this.timer);
     await this.flush();
   }
+}
+
+const COLUMNS = ['id', 'at', 'organization', 'api_key_id', 'service', 'action', 'status', 'upstream_status', 'credential_source', 'bytes_in', 'bytes_out', 'duration_ms', 'units'] as const;
+
+function values(r: UsageEvent): unknown[] {
+  return [ulid(Date.parse(r.at)), r.at, r.organization, r.api_key_id, r.service, r.action, r.status, r.upstream_status, r.credential_source, r.bytes_in, r.bytes_out, r.duration_ms, r.units];
+}
+
+/**
+ * One batch in one statement or transaction. Thousands of rows a second go through here, so it
+ * skips the query builder: a prepared statement in a transaction on SQLite, and a single
+ * INSERT … SELECT FROM unnest(arrays) on PostgreSQL.
+ */
+async function insertUsage(store: Store, rows: UsageEvent[]): Promise<void> {
+  if (store.sqlite) {
+    const sqlite = store.sqlite;
+    const stmt = sqlite.prepare(`insert into usage_events (${COLUMNS.join(', ')}) values (${COLUMNS.map(() => '?').join(', ')})`);
+    sqlite.transaction((batch: UsageEvent[]) => {
+      for (const r of batch) stmt.run(values(r));
+    })(rows);
+    return;
+  }
+  const all = rows.map(values);
+  const columns = COLUMNS.map((_, i) => all.map((v) => v[i]));
+  const types = ['text', 'text', 'text', 'text', 'text', 'text', 'integer', 'integer', 'text', 'bigint', 'bigint', 'real', 'bigint'];
+  await sql`insert into usage_events (${sql.join(COLUMNS.map((c) => sql.ref(c)))})
+    select * from unnest(${sql.join(columns.map((col, i) => sql`${col}::${sql.raw(types[i]!)}[]`))})`.execute(store.db);
 }
 
 export type GroupBy = 'day' | 'service' | 'action' | 'key';

@@ -19,6 +19,8 @@ export interface Store {
   close(): Promise<void>;
   /** The pg pool, for LISTEN/NOTIFY (postgres only). */
   pgPool: pg.Pool | null;
+  /** The SQLite handle, for prepared bulk writes (usage metering). */
+  sqlite: Database.Database | null;
   pgSchema: string | null;
 }
 
@@ -51,6 +53,7 @@ export function openStore(config: DatabaseConfig): Store {
       ping: () => ping(db),
       close: () => db.destroy(),
       pgPool: null,
+      sqlite,
       pgSchema: null,
     };
   }
@@ -73,6 +76,7 @@ export function openStore(config: DatabaseConfig): Store {
     ping: () => ping(db),
     close: () => db.destroy(),
     pgPool: pool,
+    sqlite: null,
     pgSchema: config.schema,
   };
 }
