@@ -190,7 +190,9 @@ async function bootstrap(base: string, adminToken: string): Promise<string | { m
 
 export function porticoLauncher(root: string): { args: string[]; how: string } {
   const cli = join(root, 'packages/cli/src/main.ts');
-  if (existsSync(cli)) return { args: [cli, 'serve'], how: 'node packages/cli/src/main.ts serve' };
+  // The same V8 flag as `npm start` and `portico serve` (package.json "start", packages/cli/bin/portico.js).
+  const flags = (process.env.BENCH_PORTICO_FLAGS ?? '--max-semi-space-size=1').split(' ').filter(Boolean);
+  if (existsSync(cli)) return { args: [...flags, cli, 'serve'], how: `node ${flags.join(' ')} packages/cli/src/main.ts serve` };
   return { args: [join(root, 'bench/portico-server.ts')], how: 'node bench/portico-server.ts (serve(process.env); the CLI entry packages/cli/src/main.ts does not exist yet)' };
 }
 
