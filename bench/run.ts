@@ -52,7 +52,7 @@ function parseArgs(argv: string[]): Settings {
   const known = ['quick', 'full', 'smoke', 'profile', 'with-peer', 'no-peer', 'only', 'duration', 'connections', 'rounds', 'out'];
   for (const k of flags.keys()) if (!known.includes(k)) throw new Error(`unknown option --${k} (known: ${known.map((x) => `--${x}`).join(', ')})`);
   const mode: Mode = flags.has('smoke') ? 'smoke' : flags.has('profile') ? 'profile' : flags.has('quick') ? 'quick' : 'full';
-  const all: TargetId[] = ['direct', 'undici', 'nginx', 'portico-sqlite', 'portico-pg', 'portkey'];
+  const all: TargetId[] = ['direct', 'undici', 'nginx', 'portico-sqlite', 'portico-pg', 'portkey', 'portico-limits'];
   const peer = flags.has('with-peer') || (mode === 'full' && !flags.has('no-peer'));
   const s: Settings = {
     mode,

@@ -125,6 +125,14 @@ export function evaluateGoals(r: Results): Goal[] {
         : `paced: ${signed(addedPaced)} ms (p99 ${f(pp?.latencyMs?.p99)} vs ${f(ap?.latencyMs?.p99)})${lower}; autocannon overallRate: ${signed(addedAc)} ms (p99 ${f(pa?.latencyMs?.p99)} vs ${f(aa?.latencyMs?.p99)})`,
     pass: addedPaced === null ? null : addedPaced < 2,
   });
+  const lj = cell(r, 'portico-limits', 'load', 'json');
+  const lq = ratio(lj?.rps, pj?.rps);
+  goals.push({
+    name: 'limits through Redis, small JSON',
+    goal: '(g) ≥ 80% of (d), the same gateway without limits',
+    measured: lq === null ? 'not measured' : `${(lq * 100).toFixed(1)}% (${int(lj!.rps)} vs ${int(pj!.rps)} req/s)`,
+    pass: lq === null ? null : lq >= 0.8,
+  });
   const bulk = cell(r, 'portico-sqlite', 'bulk');
   const growth = bulk?.rss ? (bulk.rss.maxKb - bulk.rss.startKb) / 1024 : null;
   goals.push({

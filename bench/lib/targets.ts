@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { BENCH_KEY, type Dialect } from './scenarios.ts';
 import { freePort, start, waitForHttp, type Proc } from './proc.ts';
 
-export type TargetId = 'direct' | 'undici' | 'nginx' | 'portico-sqlite' | 'portico-pg' | 'portkey';
+export type TargetId = 'direct' | 'undici' | 'nginx' | 'portico-sqlite' | 'portico-pg' | 'portkey' | 'portico-limits';
 
 export const TARGETS: { id: TargetId; letter: string; label: string }[] = [
   { id: 'direct', letter: 'a', label: 'no proxy (direct to upstream)' },
@@ -18,6 +18,7 @@ export const TARGETS: { id: TargetId; letter: string; label: string }[] = [
   { id: 'portico-sqlite', letter: 'd', label: 'Portico (SQLite)' },
   { id: 'portico-pg', letter: 'e', label: 'Portico (PostgreSQL)' },
   { id: 'portkey', letter: 'f', label: 'Portkey gateway (peer)' },
+  { id: 'portico-limits', letter: 'g', label: 'Portico (SQLite), limits enforced through Redis' },
 ];
 
 export class Skip extends Error {}
@@ -55,6 +56,8 @@ export async function startTarget(id: TargetId, env: Env): Promise<Running> {
       return startPortico(env, 'postgres');
     case 'portkey':
       return startPortkey(env);
+    case 'portico-limits':
+      return startPortico(env, 'sqlite', true);
   }
 }
 
@@ -220,8 +223,8 @@ async function pgReachable(url: string): Promise<string | null> {
   }
 }
 
-async function startPortico(env: Env, db: 'sqlite' | 'postgres'): Promise<Running> {
-  const dataDir = join(env.tmp, `portico-${db}`);
+async function startPortico(env: Env, db: 'sqlite' | 'postgres', limits = false): Promise<Running> {
+  const dataDir = join(env.tmp, `portico-${db}${limits ? '-limits' : ''}`);
   mkdirSync(dataDir, { recursive: true });
   let schema: string | null = null;
   let databaseUrl = `sqlite:${join(dataDir, 'portico.db')}`;
@@ -241,6 +244,8 @@ async function startPortico(env: Env, db: 'sqlite' | 'postgres'): Promise<Runnin
     PORTICO_MASTER_KEY: randomBytes(32).toString('base64'),
     PORTICO_BASE_URL_ELEVENLABS: env.upstream,
     PORTICO_LOG_LEVEL: 'warn',
+    // (g): every invoke checks a per-minute and a concurrency limit in Redis (one round trip).
+    ...(limits ? { PORTICO_REDIS_URL: process.env.PORTICO_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379', PORTICO_REDIS_PREFIX: `bench:${randomBytes(4).toString('hex')}:` } : {}),
   };
   const nodeArgs = env.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', env.cpuProfDir] : [];
   const launcher = porticoLauncher(env.root);
@@ -279,6 +284,12 @@ async function startPortico(env: Env, db: 'sqlite' | 'postgres'): Promise<Runnin
       info.bootstrap = `test fixtures (packages/gateway/test/fixtures.ts) — ${r.key.missing}`;
       r = await launch(true);
     } else info.bootstrap = 'admin API (organization, admin API key, platform credential)';
+    if (limits) {
+      // Limits high enough never to refuse, so every request pays the full check.
+      const set = await api(r.base, adminToken, 'PATCH', '/api/v1/admin/organizations/bench', { limits: { requests_per_minute: 1_000_000_000, concurrent_requests: 100_000 } });
+      if (set.status !== 200) throw new Error(`set limits: ${set.status} ${set.text}`);
+      info.limits = 'requests_per_minute and concurrent_requests through Redis';
+    }
     const { proc, base } = r;
     const key = r.key as string;
     // One real invoke before any load: fails fast with the gateway's own error if the setup is wrong.
