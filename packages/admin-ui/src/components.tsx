@@ -292,3 +292,17 @@ export function localToIso(v: string): string | null {
   const d = new Date(v);
   return Number.isNaN(d.getTime()) ? null : d.toISOString();
 }
+
+/** The error of the last "load more" and the button that fetches the next page (lists with a cursor). */
+export function LoadMore({ cursor, busy, error, onLoad }: { cursor: string | null; busy: boolean; error: ApiError | null; onLoad: () => void }) {
+  return (
+    <>
+      <ErrorNotice error={error} />
+      {cursor ? (
+        <button type="button" class="button" onClick={onLoad} disabled={busy}>
+          {busy ? 'Loading…' : 'Load more'}
+        </button>
+      ) : null}
+    </>
+  );
+}

@@ -2,6 +2,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { admin, enc, qs } from '../api.ts';
 import {
+  LoadMore,
   CopyButton,
   ErrorNotice,
   Loading,
@@ -149,12 +150,7 @@ function OrgKeys({ org, session }: { org: string; session: Session }) {
             </table>
           </div>
         ) : null}
-        <ErrorNotice error={more.error} />
-        {cursor ? (
-          <button type="button" class="button" onClick={loadMore} disabled={more.busy}>
-            Load more
-          </button>
-        ) : null}
+        <LoadMore cursor={cursor} busy={more.busy} error={more.error} onLoad={loadMore} />
       </div>
       {dialog}
     </>

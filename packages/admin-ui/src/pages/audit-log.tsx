@@ -1,7 +1,7 @@
 // The audit log (platform admin): who changed what and when, filterable, newest first.
 import { useState } from 'preact/hooks';
 import { admin, qs } from '../api.ts';
-import { ErrorNotice, Loading, PageHeader, Time, localToIso, useAction, useLoad } from '../components.tsx';
+import { ErrorNotice, LoadMore, Loading, PageHeader, Time, localToIso, useAction, useLoad } from '../components.tsx';
 import { navigate } from '../router.ts';
 import type { AuditEntry, Session } from '../types.ts';
 
@@ -121,12 +121,7 @@ export function AuditLogPage({ session: _session, query }: { session: Session; q
             </table>
           </div>
         ) : null}
-        <ErrorNotice error={more.error} />
-        {cursor ? (
-          <button type="button" class="button" onClick={loadMore} disabled={more.busy}>
-            Load more
-          </button>
-        ) : null}
+        <LoadMore cursor={cursor} busy={more.busy} error={more.error} onLoad={loadMore} />
       </div>
     </section>
   );

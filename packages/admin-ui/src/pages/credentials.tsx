@@ -5,6 +5,7 @@ import type { ComponentChildren } from 'preact';
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { admin, enc, listAll, qs, request } from '../api.ts';
 import {
+  LoadMore,
   ErrorNotice,
   Loading,
   Notice,
@@ -131,12 +132,7 @@ export function CredentialsPage({ session, query }: { session: Session; query: U
             onDeleted={(id) => setCreds((all) => all.filter((x) => x.id !== id))}
           />
         ) : null}
-        <ErrorNotice error={more.error} />
-        {cursor ? (
-          <button type="button" class="button" onClick={loadMore} disabled={more.busy}>
-            Load more
-          </button>
-        ) : null}
+        <LoadMore cursor={cursor} busy={more.busy} error={more.error} onLoad={loadMore} />
       </div>
     </section>
   );

@@ -1,7 +1,7 @@
 // Organizations (platform admin): create, change plan, disable or enable.
 import { useState } from 'preact/hooks';
 import { admin, enc, listAll, qs } from '../api.ts';
-import { ErrorNotice, Link, Loading, Notice, PageHeader, StatusBadge, Time, useAction, useConfirm, useLoad } from '../components.tsx';
+import { ErrorNotice, Link, LoadMore, Loading, Notice, PageHeader, StatusBadge, Time, useAction, useConfirm, useLoad } from '../components.tsx';
 import type { Organization, Plan, Session } from '../types.ts';
 
 interface OrgPage {
@@ -131,12 +131,7 @@ export function OrganizationsPage({ session: _session }: { session: Session }) {
             </table>
           </div>
         ) : null}
-        <ErrorNotice error={more.error} />
-        {cursor ? (
-          <button type="button" class="button" onClick={loadMore} disabled={more.busy}>
-            {more.busy ? 'Loading…' : 'Load more'}
-          </button>
-        ) : null}
+        <LoadMore cursor={cursor} busy={more.busy} error={more.error} onLoad={loadMore} />
       </div>
       {dialog}
     </section>
