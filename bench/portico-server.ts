@@ -20,7 +20,11 @@ if (process.env.BENCH_PORTICO_SEED === '1') {
   const key = await seedKey(gw, org, 'admin');
   await seedCredential(gw, { service: 'elevenlabs', scope: 'platform', key: process.env.BENCH_KEY ?? 'sandbox_bench_key' });
   process.stdout.write(`seeded ${JSON.stringify({ url, key })}\n`);
-  const stop = (): void => void gateway.close().then(() => process.exit(0), () => process.exit(1));
+  const stop = (): void =>
+    void gateway.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
 } else {

@@ -70,7 +70,16 @@ function parseArgs(argv: string[]): Settings {
     outDir: join(ROOT, 'bench'),
   };
   if (mode === 'quick') {
-    Object.assign(s, { rounds: 1, durationS: 1.5, warmupS: 0.5, ttfbN: 200, ttfbWarmup: 20, fixedRateS: 2, fixedRateTargets: ['direct', 'undici', 'portico-sqlite'], bulkTargets: ['undici', 'portico-sqlite'] });
+    Object.assign(s, {
+      rounds: 1,
+      durationS: 1.5,
+      warmupS: 0.5,
+      ttfbN: 200,
+      ttfbWarmup: 20,
+      fixedRateS: 2,
+      fixedRateTargets: ['direct', 'undici', 'portico-sqlite'],
+      bulkTargets: ['undici', 'portico-sqlite'],
+    });
   } else if (mode === 'smoke') {
     Object.assign(s, {
       rounds: 1,
@@ -85,7 +94,16 @@ function parseArgs(argv: string[]): Settings {
       outDir: join(ROOT, '.bench-tmp/smoke'),
     });
   } else if (mode === 'profile') {
-    Object.assign(s, { rounds: 1, targets: ['portico-sqlite'], scenarios: ['json'], durationS: 10, warmupS: 2, ttfbN: 0, fixedRateTargets: [], bulkTargets: [] });
+    Object.assign(s, {
+      rounds: 1,
+      targets: ['portico-sqlite'],
+      scenarios: ['json'],
+      durationS: 10,
+      warmupS: 2,
+      ttfbN: 0,
+      fixedRateTargets: [],
+      bulkTargets: [],
+    });
   }
   const only = flags.get('only');
   if (typeof only === 'string') {
@@ -141,7 +159,10 @@ function cpuTicks(): { all: number; ours: number } {
     const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
     const all = f.reduce((a, b) => a + b, 0) - f[3]! - (f[4] ?? 0);
     const raw = readFileSync('/proc/self/stat', 'utf8');
-    const g = raw.slice(raw.lastIndexOf(')') + 2).split(' ').map(Number);
+    const g = raw
+      .slice(raw.lastIndexOf(')') + 2)
+      .split(' ')
+      .map(Number);
     // utime, stime, cutime, cstime: fields 14–17 (children's times once they are reaped)
     return { all, ours: g[11]! + g[12]! + g[13]! + g[14]! };
   } catch {
@@ -156,7 +177,13 @@ function machine(): Omit<Results['machine'], 'loadAverage' | 'busyBeforePct' | '
   } catch {
     /* not Linux */
   }
-  return { cores: Math.max(availableParallelism(), cpus().length), model, node: process.version, kernel: release(), memoryGiB: Math.round(totalmem() / 2 ** 30) };
+  return {
+    cores: Math.max(availableParallelism(), cpus().length),
+    model,
+    node: process.version,
+    kernel: release(),
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+  };
 }
 
 interface Watch {
@@ -220,7 +247,10 @@ const loadgen = new Loadgen();
 /** Stops every running target (also on Ctrl-C). */
 let stopAll: () => Promise<void> = async () => {};
 
-type Measured = LoadResult & { cpu?: { proxyUsPerReq: number | null; upstreamUsPerReq: number | null }; rss?: { startKb: number; maxKb: number; endKb: number } };
+type Measured = LoadResult & {
+  cpu?: { proxyUsPerReq: number | null; upstreamUsPerReq: number | null };
+  rss?: { startKb: number; maxKb: number; endKb: number };
+};
 
 /** One cell: measures the proxy's (and the upstream's) CPU and the proxy's RSS over the measured phase. */
 async function runLoad(spec: LoadSpec, watch: Watch, boundS: number): Promise<Measured> {
@@ -243,7 +273,8 @@ async function runLoad(spec: LoadSpec, watch: Watch, boundS: number): Promise<Me
 function failure(r: Omit<LoadResult, 'kind'>): string | null {
   if (r.error) return r.error;
   if (r.requests === 0) return r.errors ? `no response, ${r.errors} errors` : 'no response completed within the cell';
-  if (r.unexpected + r.errors > Math.max(0, Math.floor(r.requests * 0.001))) return `unexpected ${r.unexpected}, errors ${r.errors}, statuses ${JSON.stringify(r.statuses)}`;
+  if (r.unexpected + r.errors > Math.max(0, Math.floor(r.requests * 0.001)))
+    return `unexpected ${r.unexpected}, errors ${r.errors}, statuses ${JSON.stringify(r.statuses)}`;
   return null;
 }
 
@@ -297,7 +328,11 @@ function alive(l: Live): boolean {
   if (c && (c.exitCode !== null || c.signalCode !== null)) {
     l.tr.status = 'failed';
     const out = l.running.proc!.output().trim().split('\n').slice(-2).join(' | ').slice(0, 400);
-    const how = c.signalCode ? `killed by ${c.signalCode}` : c.exitCode === 0 ? 'exit code 0, as after a SIGTERM/SIGINT from outside the harness' : `exit code ${c.exitCode}`;
+    const how = c.signalCode
+      ? `killed by ${c.signalCode}`
+      : c.exitCode === 0
+        ? 'exit code 0, as after a SIGTERM/SIGINT from outside the harness'
+        : `exit code ${c.exitCode}`;
     l.tr.reason = `the process ended during the run (${how})${out ? `: ${out}` : ''}; figures up to then are kept`;
     log(`(${l.def.letter}) ${l.tr.reason}`);
     return false;
@@ -305,7 +340,15 @@ function alive(l: Live): boolean {
   return true;
 }
 
-async function cellFor(l: Live, spec: LoadSpec, kind: CellResult['kind'], sid: ScenarioId, round: number, boundS: number, extra: Partial<CellResult> = {}): Promise<CellResult> {
+async function cellFor(
+  l: Live,
+  spec: LoadSpec,
+  kind: CellResult['kind'],
+  sid: ScenarioId,
+  round: number,
+  boundS: number,
+  extra: Partial<CellResult> = {},
+): Promise<CellResult> {
   const r = await runLoad(spec, l.watch, boundS);
   const c = toCell(r, kind, sid, { ...extra, round });
   l.tr.cells.push(c);
@@ -326,7 +369,21 @@ async function measure(s: Settings, live: Live[], fixed: { rate: number | null; 
       const sc = scenario(sid);
       for (const l of order) {
         if (!alive(l)) continue;
-        const c = await cellFor(l, { kind: 'autocannon', ...requestFor(l.running.dialect, sc), connections: s.connections, durationS: s.durationS, warmupS: s.warmupS, expectStatus: sc.expectStatus }, 'load', sid, round, bound(s.durationS + s.warmupS));
+        const c = await cellFor(
+          l,
+          {
+            kind: 'autocannon',
+            ...requestFor(l.running.dialect, sc),
+            connections: s.connections,
+            durationS: s.durationS,
+            warmupS: s.warmupS,
+            expectStatus: sc.expectStatus,
+          },
+          'load',
+          sid,
+          round,
+          bound(s.durationS + s.warmupS),
+        );
         log(`${tag(l, round)} ${sid}: ${describe(c)}`);
       }
       if (sid === 'json' && fixed.rate === null) {
@@ -343,8 +400,17 @@ async function measure(s: Settings, live: Live[], fixed: { rate: number | null; 
     if (s.ttfbN > 0) {
       for (const l of order) {
         if (!alive(l)) continue;
-        const c = await cellFor(l, { kind: 'ttfb', ...requestFor(l.running.dialect, TTFB_SCENARIO), n: s.ttfbN, warmup: s.ttfbWarmup, expectStatus: 200 }, 'ttfb', 'stream', round, bound(s.ttfbN * 0.2));
-        log(`${tag(l, round)} stream TTFB: ${c.ok && c.ttfbMs ? `median ${c.ttfbMs.p50} ms p99 ${c.ttfbMs.p99} ms, whole body median ${c.latencyMs?.p50} ms` : describe(c)}`);
+        const c = await cellFor(
+          l,
+          { kind: 'ttfb', ...requestFor(l.running.dialect, TTFB_SCENARIO), n: s.ttfbN, warmup: s.ttfbWarmup, expectStatus: 200 },
+          'ttfb',
+          'stream',
+          round,
+          bound(s.ttfbN * 0.2),
+        );
+        log(
+          `${tag(l, round)} stream TTFB: ${c.ok && c.ttfbMs ? `median ${c.ttfbMs.p50} ms p99 ${c.ttfbMs.p99} ms, whole body median ${c.latencyMs?.p50} ms` : describe(c)}`,
+        );
       }
     }
     if (fixed.rate !== null) {
@@ -356,9 +422,24 @@ async function measure(s: Settings, live: Live[], fixed: { rate: number | null; 
       for (const l of order) {
         if (!s.fixedRateTargets.includes(l.tr.id) || !alive(l)) continue;
         const req = requestFor(l.running.dialect, sc);
-        const a = await cellFor(l, { kind: 'autocannon', ...req, connections: s.connections, durationS: acRateS, warmupS: s.warmupS, overallRate: rate, expectStatus: 200 }, 'rate-autocannon', 'json', round, bound(s.fixedRateS + s.warmupS), { targetRate: rate });
+        const a = await cellFor(
+          l,
+          { kind: 'autocannon', ...req, connections: s.connections, durationS: acRateS, warmupS: s.warmupS, overallRate: rate, expectStatus: 200 },
+          'rate-autocannon',
+          'json',
+          round,
+          bound(s.fixedRateS + s.warmupS),
+          { targetRate: rate },
+        );
         log(`${tag(l, round)} json at ${rate} req/s (autocannon overallRate): ${describe(a)}`);
-        const p = await cellFor(l, { kind: 'paced', ...req, connections: s.connections, durationS: s.fixedRateS, warmupS: s.warmupS, rate, expectStatus: 200 }, 'rate-paced', 'json', round, bound(s.fixedRateS + s.warmupS));
+        const p = await cellFor(
+          l,
+          { kind: 'paced', ...req, connections: s.connections, durationS: s.fixedRateS, warmupS: s.warmupS, rate, expectStatus: 200 },
+          'rate-paced',
+          'json',
+          round,
+          bound(s.fixedRateS + s.warmupS),
+        );
         log(`${tag(l, round)} json at ${rate} req/s (paced): ${describe(p)}`);
       }
     }
@@ -366,8 +447,17 @@ async function measure(s: Settings, live: Live[], fixed: { rate: number | null; 
   for (const l of live) if (l.pid && l.tr.memory && alive(l)) l.tr.memory.afterLoadKb = rssKb(l.pid);
   for (const l of live) {
     if (!s.bulkTargets.includes(l.tr.id) || !alive(l)) continue;
-    const c = await cellFor(l, { kind: 'bulk', ...requestFor(l.running.dialect, BULK_SCENARIO), expectBytes: BULK_BYTES, expectStatus: 200 }, 'bulk', 'bin5mb', 0, 300);
-    log(`(${l.def.letter}) 1 GiB: ${c.ok ? `${c.mibPerSec} MiB/s` : describe(c)}${c.rss ? `, RSS ${Math.round(c.rss.startKb / 1024)} → max ${Math.round(c.rss.maxKb / 1024)} MiB` : ''}`);
+    const c = await cellFor(
+      l,
+      { kind: 'bulk', ...requestFor(l.running.dialect, BULK_SCENARIO), expectBytes: BULK_BYTES, expectStatus: 200 },
+      'bulk',
+      'bin5mb',
+      0,
+      300,
+    );
+    log(
+      `(${l.def.letter}) 1 GiB: ${c.ok ? `${c.mibPerSec} MiB/s` : describe(c)}${c.rss ? `, RSS ${Math.round(c.rss.startKb / 1024)} → max ${Math.round(c.rss.maxKb / 1024)} MiB` : ''}`,
+    );
   }
   for (const l of live) {
     if (l.pid && l.tr.memory) {
@@ -386,7 +476,11 @@ async function runProfile(s: Settings, env: Env, upstream: Proc): Promise<void> 
   let r: LoadResult;
   try {
     const sc = scenario('json');
-    r = await runLoad({ kind: 'autocannon', ...requestFor(running.dialect, sc), connections: s.connections, durationS: s.durationS, warmupS: s.warmupS, expectStatus: 200 }, { proxy: running.proc, upstream }, s.durationS + s.warmupS + 90);
+    r = await runLoad(
+      { kind: 'autocannon', ...requestFor(running.dialect, sc), connections: s.connections, durationS: s.durationS, warmupS: s.warmupS, expectStatus: 200 },
+      { proxy: running.proc, upstream },
+      s.durationS + s.warmupS + 90,
+    );
     log(`profiled run: ${describe(r)}`);
   } finally {
     await running.stop();
@@ -397,7 +491,9 @@ async function runProfile(s: Settings, env: Env, upstream: Proc): Promise<void> 
   const text = formatProfile(summary, { top: 30, requests: r.windowUs ? r.requests : undefined, rps: r.rps, windowed: !!r.windowUs });
   writeFileSync(join(dir, 'top.txt'), text);
   process.stdout.write(text);
-  process.stdout.write(`\nprofile: ${relative(ROOT, join(dir, file))} (open in Chrome DevTools › Performance, or VS Code)\nsummary: ${relative(ROOT, join(dir, 'top.txt'))}\n`);
+  process.stdout.write(
+    `\nprofile: ${relative(ROOT, join(dir, file))} (open in Chrome DevTools › Performance, or VS Code)\nsummary: ${relative(ROOT, join(dir, 'top.txt'))}\n`,
+  );
 }
 
 async function main(): Promise<void> {
@@ -411,7 +507,9 @@ async function main(): Promise<void> {
   const tmp = join(ROOT, '.bench-tmp', `run-${process.pid}`);
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
-  log(`mode ${s.mode}; targets ${s.targets.join(', ')}; ${canPin() ? 'proxy pinned to core 0, upstream and load generator to core 1' : 'no CPU pinning (needs taskset and 2 cores)'}`);
+  log(
+    `mode ${s.mode}; targets ${s.targets.join(', ')}; ${canPin() ? 'proxy pinned to core 0, upstream and load generator to core 1' : 'no CPU pinning (needs taskset and 2 cores)'}`,
+  );
 
   const upstream = start('upstream', NODE, [join(ROOT, 'bench/upstream.ts')], { core: 1 });
   const m = await upstream.waitForLine(/^listening (\d+)/, 15_000);
@@ -444,7 +542,12 @@ async function main(): Promise<void> {
       schema: 1,
       date: new Date().toISOString(),
       mode: s.mode,
-      machine: { ...host, busyBeforePct: Math.round(busyBefore * 1000) / 10, otherLoadPct: null, loadAverage: { before: Math.round(loadBefore * 100) / 100, after: 0 } },
+      machine: {
+        ...host,
+        busyBeforePct: Math.round(busyBefore * 1000) / 10,
+        otherLoadPct: null,
+        loadAverage: { before: Math.round(loadBefore * 100) / 100, after: 0 },
+      },
       settings: {
         pinned: canPin(),
         rounds: s.rounds,

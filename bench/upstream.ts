@@ -52,9 +52,7 @@ const AUDIO_64K = pseudoRandom(64 * 1024, 7);
 const BIN_5M = pseudoRandom(5 * 1024 * 1024, 11);
 const CHUNK_1M = pseudoRandom(1024 * 1024, 13);
 const STREAM_CHUNK = pseudoRandom(4 * 1024, 17);
-const ERR_429 = Buffer.from(
-  JSON.stringify({ detail: { status: 'too_many_concurrent_requests', message: 'Too many concurrent requests (bench stub).' } }),
-);
+const ERR_429 = Buffer.from(JSON.stringify({ detail: { status: 'too_many_concurrent_requests', message: 'Too many concurrent requests (bench stub).' } }));
 const ERR_401 = Buffer.from(JSON.stringify({ detail: { status: 'invalid_api_key', message: 'Invalid API key' } }));
 const ERR_404 = Buffer.from(JSON.stringify({ detail: { status: 'not_found', message: 'Not found (bench stub)' } }));
 

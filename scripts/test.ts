@@ -1,4 +1,4 @@
-// The one test entry point (`npm test`): type-check, build what tests load, then every
+// The one test entry point (`npm test`): format check, type-check, build what tests load, then every
 // `*.test.ts` under packages/ and bench/ with the Node test runner. Extra arguments are
 // passed to `node --test` (e.g. `npm test -- --test-name-pattern=policy`), or name files.
 import { spawnSync } from 'node:child_process';
@@ -14,6 +14,7 @@ const files = args.filter((a) => a.endsWith('.ts'));
 const flags = args.filter((a) => !a.endsWith('.ts'));
 
 if (files.length === 0) {
+  run(process.execPath, ['node_modules/prettier/bin/prettier.cjs', '--check', '--log-level', 'warn', '.']);
   run(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json']);
   run(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'packages/admin-ui/tsconfig.json']);
   run('npm', ['run', 'build', '--silent']);

@@ -122,7 +122,9 @@ export function summarizeProfile(p: CpuProfile, root: string, window?: { fromUs:
   for (const r of functions) r.share = busyMs > 0 ? r.selfMs / busyMs : 0;
   const mods = new Map<string, number>();
   for (const r of functions) mods.set(r.module, (mods.get(r.module) ?? 0) + r.selfMs);
-  const modules = [...mods.entries()].map(([module, selfMs]) => ({ module, selfMs, share: busyMs > 0 ? selfMs / busyMs : 0 })).sort((a, b) => b.selfMs - a.selfMs);
+  const modules = [...mods.entries()]
+    .map(([module, selfMs]) => ({ module, selfMs, share: busyMs > 0 ? selfMs / busyMs : 0 }))
+    .sort((a, b) => b.selfMs - a.selfMs);
   return { totalMs: totalUs / 1000, busyMs, functions, modules };
 }
 

@@ -104,7 +104,12 @@ const autocannon = requireCjs('autocannon') as Autocannon;
 // answers that decoding would make the load generator the bottleneck. Count bytes only.
 (requireCjs('autocannon/lib/pipelinedRequestsQueue.js') as { prototype: { addBody(data: Buffer): void } }).prototype.addBody = function addBody(): void {};
 
-function runAutocannon(spec: RequestShape & { connections: number }, durationS: number, overallRate: number | undefined, onResponse?: (status: number, ms: number) => void): Promise<AutocannonResult> {
+function runAutocannon(
+  spec: RequestShape & { connections: number },
+  durationS: number,
+  overallRate: number | undefined,
+  onResponse?: (status: number, ms: number) => void,
+): Promise<AutocannonResult> {
   return new Promise((resolve, reject) => {
     const inst = autocannon(
       {
@@ -153,7 +158,15 @@ async function autocannonCell(spec: Extract<LoadSpec, { kind: 'autocannon' }>): 
     lat.push(ms);
   });
   const seconds = (performance.now() - t0) / 1000;
-  return finish(spec, statuses, { requests: lat.n, seconds, bytes: res.throughput.total, errors: res.errors + res.timeouts, latencyMs: lat.stats(), warmupRequests: warm?.requests.total ?? 0, windowUs: { fromUs, toUs: monoUs() } });
+  return finish(spec, statuses, {
+    requests: lat.n,
+    seconds,
+    bytes: res.throughput.total,
+    errors: res.errors + res.timeouts,
+    latencyMs: lat.stats(),
+    warmupRequests: warm?.requests.total ?? 0,
+    windowUs: { fromUs, toUs: monoUs() },
+  });
 }
 
 async function pacedPhase(pool: Pool, spec: Extract<LoadSpec, { kind: 'paced' }>, durationS: number, record: boolean) {
@@ -167,7 +180,12 @@ async function pacedPhase(pool: Pool, spec: Extract<LoadSpec, { kind: 'paced' }>
   const interval = 1000 / spec.rate;
   let sent = 0;
   let done = 0;
-  const opts: Dispatcher.DispatchOptions = { path: u.pathname + u.search, method: spec.method as Dispatcher.HttpMethod, headers: spec.headers, body: spec.body ?? null };
+  const opts: Dispatcher.DispatchOptions = {
+    path: u.pathname + u.search,
+    method: spec.method as Dispatcher.HttpMethod,
+    headers: spec.headers,
+    body: spec.body ?? null,
+  };
   const t0 = performance.now();
   await new Promise<void>((resolve) => {
     const settle = (): void => {
@@ -230,7 +248,11 @@ async function pacedCell(spec: Extract<LoadSpec, { kind: 'paced' }>): Promise<Lo
   }
 }
 
-function oneRequest(agent: Agent | undefined, spec: RequestShape, onData?: (n: number) => void): Promise<{ status: number; ttfb: number; total: number; bytes: number }> {
+function oneRequest(
+  agent: Agent | undefined,
+  spec: RequestShape,
+  onData?: (n: number) => void,
+): Promise<{ status: number; ttfb: number; total: number; bytes: number }> {
   return new Promise((resolve, reject) => {
     const u = new URL(spec.url);
     const headers: Record<string, string> = { ...spec.headers };
@@ -291,7 +313,18 @@ async function runSpec(spec: LoadSpec): Promise<LoadResult> {
     if (spec.kind === 'ttfb') return await ttfbCell(spec);
     return await bulkCell(spec);
   } catch (err) {
-    return { kind: spec.kind, requests: 0, seconds: 0, rps: 0, bytes: 0, errors: 1, statuses: {}, unexpected: 0, latencyMs: null, error: (err as Error).message };
+    return {
+      kind: spec.kind,
+      requests: 0,
+      seconds: 0,
+      rps: 0,
+      bytes: 0,
+      errors: 1,
+      statuses: {},
+      unexpected: 0,
+      latencyMs: null,
+      error: (err as Error).message,
+    };
   }
 }
 

@@ -129,7 +129,12 @@ export function freePort(): Promise<number> {
 
 /** The last few non-empty lines a process printed, on one line (for failure reasons). */
 export function tail(text: string, lines = 3): string {
-  const t = text.split('\n').map((l) => l.trim()).filter(Boolean).slice(-lines).join(' | ');
+  const t = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .slice(-lines)
+    .join(' | ');
   return t ? t.slice(-600) : '(no output)';
 }
 

@@ -88,9 +88,7 @@ export const BULK_SCENARIO: Scenario = {
 };
 
 export type Dialect =
-  | { kind: 'raw'; base: string; injectKey: boolean }
-  | { kind: 'portico'; base: string; apiKey: string }
-  | { kind: 'portkey'; base: string; upstream: string };
+  { kind: 'raw'; base: string; injectKey: boolean } | { kind: 'portico'; base: string; apiKey: string } | { kind: 'portkey'; base: string; upstream: string };
 
 export function requestFor(d: Dialect, s: Scenario): RequestShape {
   const headers: Record<string, string> = { ...s.headers };

@@ -102,7 +102,11 @@ export function ensureNginx(log: (m: string) => void): { bin: string; version: s
     }
     bin = nginxBinary();
     if (r.status !== 0 || !bin) {
-      const tail = String(r.stderr ?? '').trim().split('\n').slice(-2).join(' ');
+      const tail = String(r.stderr ?? '')
+        .trim()
+        .split('\n')
+        .slice(-2)
+        .join(' ');
       throw new Skip(`nginx could not be installed with apt-get (exit ${r.status}${tail ? `: ${tail}` : ''})`);
     }
   }
@@ -158,7 +162,12 @@ http {
   writeFileSync(confPath, conf);
   const proc = start('nginx', bin, ['-p', dir, '-c', confPath, '-e', `${dir}/logs/error.log`], { core: 0 });
   await waitForHttp(`http://127.0.0.1:${port}/__bench_ready`, 10_000, proc);
-  return { dialect: { kind: 'raw', base: `http://127.0.0.1:${port}`, injectKey: false }, proc, info: { nginx: version, config: confPath }, stop: () => proc.stop() };
+  return {
+    dialect: { kind: 'raw', base: `http://127.0.0.1:${port}`, injectKey: false },
+    proc,
+    info: { nginx: version, config: confPath },
+    stop: () => proc.stop(),
+  };
 }
 
 // ---- Portico -----------------------------------------------------------------------------
@@ -186,7 +195,12 @@ async function bootstrap(base: string, adminToken: string): Promise<string | { m
   if (org.status !== 201) throw new Error(`create organization: ${org.status} ${org.text}`);
   const key = await api(base, adminToken, 'POST', '/api/v1/admin/organizations/bench/api-keys', { name: 'bench', role: 'admin' });
   if (key.status !== 201 || typeof key.json?.key !== 'string') throw new Error(`create API key: ${key.status} ${key.text}`);
-  const cred = await api(base, adminToken, 'POST', '/api/v1/admin/credentials', { service: 'elevenlabs', scope: 'platform', label: 'bench', secret: { key: BENCH_KEY } });
+  const cred = await api(base, adminToken, 'POST', '/api/v1/admin/credentials', {
+    service: 'elevenlabs',
+    scope: 'platform',
+    label: 'bench',
+    secret: { key: BENCH_KEY },
+  });
   if (cred.status !== 201) throw new Error(`create credential: ${cred.status} ${cred.text}`);
   return key.json.key as string;
 }
@@ -196,7 +210,10 @@ export function porticoLauncher(root: string): { args: string[]; how: string } {
   // The same V8 flag as `npm start` and `portico serve` (package.json "start", packages/cli/bin/portico.js).
   const flags = (process.env.BENCH_PORTICO_FLAGS ?? '--max-semi-space-size=1').split(' ').filter(Boolean);
   if (existsSync(cli)) return { args: [...flags, cli, 'serve'], how: `node ${flags.join(' ')} packages/cli/src/main.ts serve` };
-  return { args: [join(root, 'bench/portico-server.ts')], how: 'node bench/portico-server.ts (serve(process.env); the CLI entry packages/cli/src/main.ts does not exist yet)' };
+  return {
+    args: [join(root, 'bench/portico-server.ts')],
+    how: 'node bench/portico-server.ts (serve(process.env); the CLI entry packages/cli/src/main.ts does not exist yet)',
+  };
 }
 
 async function pgDropSchema(url: string, schema: string): Promise<void> {
@@ -245,7 +262,9 @@ async function startPortico(env: Env, db: 'sqlite' | 'postgres', limits = false)
     PORTICO_BASE_URL_ELEVENLABS: env.upstream,
     PORTICO_LOG_LEVEL: 'warn',
     // (g): every invoke checks a per-minute and a concurrency limit in Redis (one round trip).
-    ...(limits ? { PORTICO_REDIS_URL: process.env.PORTICO_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379', PORTICO_REDIS_PREFIX: `bench:${randomBytes(4).toString('hex')}:` } : {}),
+    ...(limits
+      ? { PORTICO_REDIS_URL: process.env.PORTICO_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379', PORTICO_REDIS_PREFIX: `bench:${randomBytes(4).toString('hex')}:` }
+      : {}),
   };
   const nodeArgs = env.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', env.cpuProfDir] : [];
   const launcher = porticoLauncher(env.root);
@@ -286,7 +305,9 @@ async function startPortico(env: Env, db: 'sqlite' | 'postgres', limits = false)
     } else info.bootstrap = 'admin API (organization, admin API key, platform credential)';
     if (limits) {
       // Limits high enough never to refuse, so every request pays the full check.
-      const set = await api(r.base, adminToken, 'PATCH', '/api/v1/admin/organizations/bench', { limits: { requests_per_minute: 1_000_000_000, concurrent_requests: 100_000 } });
+      const set = await api(r.base, adminToken, 'PATCH', '/api/v1/admin/organizations/bench', {
+        limits: { requests_per_minute: 1_000_000_000, concurrent_requests: 100_000 },
+      });
       if (set.status !== 200) throw new Error(`set limits: ${set.status} ${set.text}`);
       info.limits = 'requests_per_minute and concurrent_requests through Redis';
     }
@@ -340,10 +361,27 @@ export function ensurePortkey(root: string, log: (m: string) => void): { dir: st
     mkdirSync(dir, { recursive: true });
     writeFileSync(
       join(dir, 'package.json'),
-      JSON.stringify({ name: 'portkey-bench-scratch', private: true, dependencies: PORTKEY_PINS, overrides: { '@hono/node-server': PORTKEY_PINS['@hono/node-server'], '@hono/node-ws': PORTKEY_PINS['@hono/node-ws'] } }, null, 2),
+      JSON.stringify(
+        {
+          name: 'portkey-bench-scratch',
+          private: true,
+          dependencies: PORTKEY_PINS,
+          overrides: { '@hono/node-server': PORTKEY_PINS['@hono/node-server'], '@hono/node-ws': PORTKEY_PINS['@hono/node-ws'] },
+        },
+        null,
+        2,
+      ),
     );
-    log(`installing ${Object.entries(PORTKEY_PINS).map(([n, v]) => `${n}@${v}`).join(' ')} into .bench-tmp/portkey`);
-    const r = spawnSync('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts', '--no-package-lock'], { cwd: dir, encoding: 'utf8', timeout: 240_000 });
+    log(
+      `installing ${Object.entries(PORTKEY_PINS)
+        .map(([n, v]) => `${n}@${v}`)
+        .join(' ')} into .bench-tmp/portkey`,
+    );
+    const r = spawnSync('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts', '--no-package-lock'], {
+      cwd: dir,
+      encoding: 'utf8',
+      timeout: 240_000,
+    });
     version = installed();
     if (r.status !== 0 || !version) {
       const tail = `${r.stderr ?? ''}`.trim().split('\n').slice(-2).join(' ');

@@ -42,8 +42,14 @@ test('npm run bench -- --smoke produces figures for (a), (b) and Portico on SQLi
     assert.ok(results.machine.cores >= 1);
     assert.equal(typeof results.machine.model, 'string');
     assert.match(results.machine.node, /^v\d+\./);
-    assert.deepEqual(results.settings.scenarios.map((s) => s.id), ['json']);
-    assert.deepEqual(results.targets.map((t) => t.id), ['direct', 'undici', 'portico-sqlite']);
+    assert.deepEqual(
+      results.settings.scenarios.map((s) => s.id),
+      ['json'],
+    );
+    assert.deepEqual(
+      results.targets.map((t) => t.id),
+      ['direct', 'undici', 'portico-sqlite'],
+    );
     assert.ok(Array.isArray(results.goals) && results.goals.length > 0);
 
     for (const t of results.targets) {

@@ -62,7 +62,8 @@ export async function request<T>(method: string, path: string, opts: RequestOpti
   }
   if (!res.ok) {
     const env = (body ?? {}) as { detail?: unknown; error?: { code?: unknown; message?: unknown }; request_id?: unknown };
-    const message = typeof env.error?.message === 'string' ? env.error.message : typeof env.detail === 'string' ? env.detail : `HTTP ${res.status} ${res.statusText}`.trim();
+    const message =
+      typeof env.error?.message === 'string' ? env.error.message : typeof env.detail === 'string' ? env.detail : `HTTP ${res.status} ${res.statusText}`.trim();
     const code = typeof env.error?.code === 'string' ? env.error.code : `http_${res.status}`;
     const rid = typeof env.request_id === 'string' ? env.request_id : requestId;
     const err = new ApiError(res.status, code, message, rid);

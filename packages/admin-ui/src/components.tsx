@@ -116,7 +116,17 @@ export function Time({ value, empty = '—' }: { value: string | null | undefine
   );
 }
 
-export function Link({ href, children, class: className, ...aria }: { href: string; children: ComponentChildren; class?: string; 'aria-current'?: 'page' | undefined }) {
+export function Link({
+  href,
+  children,
+  class: className,
+  ...aria
+}: {
+  href: string;
+  children: ComponentChildren;
+  class?: string;
+  'aria-current'?: 'page' | undefined;
+}) {
   const full = href.startsWith(BASE) ? href : BASE + href;
   return (
     <a

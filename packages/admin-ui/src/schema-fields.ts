@@ -19,7 +19,10 @@ function typeOf(s: JsonSchema): string | undefined {
 }
 
 function humanize(name: string): string {
-  const words = name.replace(/[_-]+/g, ' ').replace(/([a-z])([A-Z])/g, '$1 $2').trim();
+  const words = name
+    .replace(/[_-]+/g, ' ')
+    .replace(/([a-z])([A-Z])/g, '$1 $2')
+    .trim();
   const label = words.charAt(0).toUpperCase() + words.slice(1);
   return label.replace(/\b(api|id|url)\b/gi, (w) => w.toUpperCase());
 }

@@ -4,7 +4,17 @@
 import { useState } from 'preact/hooks';
 import type { FieldSpec, FormValues } from './schema-fields.ts';
 
-export function SchemaFields({ fields, values, onChange, idPrefix }: { fields: FieldSpec[]; values: FormValues; onChange: (v: FormValues) => void; idPrefix: string }) {
+export function SchemaFields({
+  fields,
+  values,
+  onChange,
+  idPrefix,
+}: {
+  fields: FieldSpec[];
+  values: FormValues;
+  onChange: (v: FormValues) => void;
+  idPrefix: string;
+}) {
   return (
     <>
       {fields.map((f) => (
@@ -14,7 +24,17 @@ export function SchemaFields({ fields, values, onChange, idPrefix }: { fields: F
   );
 }
 
-function SchemaField({ field: f, value, id, onChange }: { field: FieldSpec; value: string | boolean | undefined; id: string; onChange: (v: string | boolean) => void }) {
+function SchemaField({
+  field: f,
+  value,
+  id,
+  onChange,
+}: {
+  field: FieldSpec;
+  value: string | boolean | undefined;
+  id: string;
+  onChange: (v: string | boolean) => void;
+}) {
   const [shown, setShown] = useState(false);
   const hintId = f.description ? `${id}-hint` : undefined;
   const label = (
@@ -76,7 +96,13 @@ function SchemaField({ field: f, value, id, onChange }: { field: FieldSpec; valu
     <div class={`field ${f.kind === 'secret' ? 'field-wide' : ''}`}>
       {label}
       <div class={f.kind === 'secret' ? 'secret-row' : undefined}>
-        {f.kind === 'secret' && !shown ? <input type="password" {...common} /> : numeric ? <input type="number" {...common} /> : <input type="text" {...common} />}
+        {f.kind === 'secret' && !shown ? (
+          <input type="password" {...common} />
+        ) : numeric ? (
+          <input type="number" {...common} />
+        ) : (
+          <input type="text" {...common} />
+        )}
         {f.kind === 'secret' ? (
           <button type="button" class="button button-small" aria-pressed={shown} aria-controls={id} onClick={() => setShown(!shown)}>
             {shown ? 'Hide' : 'Show'}

@@ -42,7 +42,11 @@ async function waitText(l: Locator, want: string | RegExp): Promise<string> {
 /** Clicks and returns the answer of the admin API call it makes. */
 async function clickFor(page: Page, target: Locator, method: string, pathEnd: string | RegExp) {
   const [res] = await Promise.all([
-    page.waitForResponse((r) => r.request().method() === method && (typeof pathEnd === 'string' ? new URL(r.url()).pathname.endsWith(pathEnd) : pathEnd.test(new URL(r.url()).pathname))),
+    page.waitForResponse(
+      (r) =>
+        r.request().method() === method &&
+        (typeof pathEnd === 'string' ? new URL(r.url()).pathname.endsWith(pathEnd) : pathEnd.test(new URL(r.url()).pathname)),
+    ),
     target.click(),
   ]);
   return res;
@@ -112,7 +116,11 @@ describe('admin panel in Chromium', () => {
     await page.getByRole('heading', { level: 1, name: 'Credentials' }).waitFor();
 
     // The token is nowhere in the browser; the session cookie is httpOnly and SameSite=Strict.
-    const storage = await page.evaluate(() => ({ local: JSON.stringify({ ...localStorage }), session: JSON.stringify({ ...sessionStorage }), cookie: document.cookie }));
+    const storage = await page.evaluate(() => ({
+      local: JSON.stringify({ ...localStorage }),
+      session: JSON.stringify({ ...sessionStorage }),
+      cookie: document.cookie,
+    }));
     assert.equal(storage.local, '{}');
     assert.equal(storage.session, '{}');
     assert.equal(storage.cookie, '', 'no cookie readable by scripts');
@@ -242,9 +250,9 @@ describe('admin panel in Chromium', () => {
     await page.getByLabel('Allow the platform key').uncheck();
     await waitText(preview, /^tenant key$/);
     assert.match(await text(page.locator('.preview')), /default source \(platform\) is not allowed/);
-    await page.getByLabel('Allow the organization\'s own key (tenant key)').uncheck();
+    await page.getByLabel("Allow the organization's own key (tenant key)").uncheck();
     await waitText(preview, 'no credential source allowed: every call fails');
-    await page.getByLabel('Allow the organization\'s own key (tenant key)').check();
+    await page.getByLabel("Allow the organization's own key (tenant key)").check();
     await page.getByLabel('Allow the platform key').check();
     await page.getByLabel('Tenant key', { exact: true }).check();
     await page.getByLabel('Fall back to the platform key', { exact: false }).check();
@@ -313,7 +321,16 @@ describe('admin panel in Chromium', () => {
     // Audit log: the panel's changes are there, filterable.
     await go(page, 'Audit log');
     const audit = page.locator('table');
-    for (const action of ['session.create', 'organization.create', 'api_key.create', 'credential.create', 'credential.test', 'credential.delete', 'service.policy.update', 'plan.upsert']) {
+    for (const action of [
+      'session.create',
+      'organization.create',
+      'api_key.create',
+      'credential.create',
+      'credential.test',
+      'credential.delete',
+      'service.policy.update',
+      'plan.upsert',
+    ]) {
       await page.locator(`tr[data-audit-action="${action}"]`).first().waitFor();
     }
     await page.getByLabel('Action').fill('credential.test');
@@ -322,7 +339,10 @@ describe('admin panel in Chromium', () => {
     await waitText(audit, 'credential.test');
     const actions = await page.locator('tr[data-audit-action]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-audit-action')));
     assert.ok(actions.length >= 2);
-    assert.ok(actions.every((a) => a === 'credential.test'), actions.join());
+    assert.ok(
+      actions.every((a) => a === 'credential.test'),
+      actions.join(),
+    );
     await page.getByRole('button', { name: 'Clear' }).click();
     await page.locator('tr[data-audit-action="session.create"]').first().waitFor();
     assert.ok(!(await page.content()).includes(secret));
@@ -331,7 +351,10 @@ describe('admin panel in Chromium', () => {
     // Sign out: the session is gone, server-side too.
     await page.getByRole('button', { name: 'Sign out' }).click();
     await waitText(page.getByRole('status'), 'You have signed out.');
-    assert.equal((await context.cookies(gw.url)).find((c) => c.name === 'portico_session'), undefined);
+    assert.equal(
+      (await context.cookies(gw.url)).find((c) => c.name === 'portico_session'),
+      undefined,
+    );
     assert.equal((await pageFetch(page, 'GET', `${ADMIN}/organizations`)).status, 401);
     await page.goto(panel + '/organizations');
     await page.getByLabel('Admin token or API key').waitFor();
@@ -345,8 +368,14 @@ describe('admin panel in Chromium', () => {
     for (const slug of ['umbrella', 'hooli']) assert.equal((await gw.api('POST', `${ADMIN}/organizations`, { body: { slug, name: slug } })).status, 201);
     const adminKey = (await gw.api('POST', `${ADMIN}/organizations/hooli/api-keys`, { body: { name: 'hooli admin', role: 'admin' } })).body.key;
     const memberKey = (await gw.api('POST', `${ADMIN}/organizations/hooli/api-keys`, { body: { name: 'hooli member', role: 'member' } })).body.key;
-    const otherCred = (await gw.api('POST', `${ADMIN}/credentials`, { body: { service: 'elevenlabs', scope: 'tenant', organization: 'umbrella', label: 'umbrella key', secret: 'sandbox_umbrella_1' } })).body;
-    const platformCred = (await gw.api('POST', `${ADMIN}/credentials`, { body: { service: 'elevenlabs', scope: 'platform', label: 'platform key', secret: 'sandbox_platform_1' } })).body;
+    const otherCred = (
+      await gw.api('POST', `${ADMIN}/credentials`, {
+        body: { service: 'elevenlabs', scope: 'tenant', organization: 'umbrella', label: 'umbrella key', secret: 'sandbox_umbrella_1' },
+      })
+    ).body;
+    const platformCred = (
+      await gw.api('POST', `${ADMIN}/credentials`, { body: { service: 'elevenlabs', scope: 'platform', label: 'platform key', secret: 'sandbox_platform_1' } })
+    ).body;
 
     // A member key cannot sign in: the refusal is shown with its request id.
     await page.goto(panel);
@@ -444,7 +473,10 @@ describe('admin panel in Chromium', () => {
     await context.clearCookies();
     await signIn(page, panel, ADMIN_TOKEN);
     await page.locator('tr[data-org]').first().waitFor(); // the start page has loaded
-    await gw.gateway.ctx.store.db.updateTable('admin_sessions').set({ expires_at: new Date(Date.now() - 1000).toISOString() }).execute();
+    await gw.gateway.ctx.store.db
+      .updateTable('admin_sessions')
+      .set({ expires_at: new Date(Date.now() - 1000).toISOString() })
+      .execute();
     await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Plans' }).click();
     await waitText(page.getByRole('status'), 'Your session has ended. Sign in again.');
     await page.getByLabel('Admin token or API key').waitFor();

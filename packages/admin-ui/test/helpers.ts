@@ -29,7 +29,11 @@ function newest(dir: string): number {
  */
 export function ensureBuilt(): void {
   const index = join(DIST_DIR, 'index.html');
-  const sources = Math.max(newest(join(PANEL_DIR, 'src')), statSync(join(PANEL_DIR, 'index.html')).mtimeMs, statSync(join(PANEL_DIR, 'vite.config.ts')).mtimeMs);
+  const sources = Math.max(
+    newest(join(PANEL_DIR, 'src')),
+    statSync(join(PANEL_DIR, 'index.html')).mtimeMs,
+    statSync(join(PANEL_DIR, 'vite.config.ts')).mtimeMs,
+  );
   if (existsSync(index) && statSync(index).mtimeMs >= sources) return;
   const r = spawnSync(process.execPath, [join(REPO_DIR, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn'], { cwd: PANEL_DIR, stdio: 'inherit' });
   if (r.status !== 0) throw new Error(`vite build failed (exit ${r.status})`);

@@ -128,7 +128,13 @@ describe('admin panel sessions', () => {
     const member = await call(gw, 'POST', '/admin/session', { body: { token: acme.member } });
     expectError(assert, member, 403, 'permission_denied', 'You do not have permission to perform this action.');
     assert.equal(member.headers.get('set-cookie'), null, 'no cookie for a refused sign-in');
-    expectError(assert, await call(gw, 'POST', '/admin/session', { body: { token: '' } }), 401, 'not_authenticated', 'Authentication credentials were not provided.');
+    expectError(
+      assert,
+      await call(gw, 'POST', '/admin/session', { body: { token: '' } }),
+      401,
+      'not_authenticated',
+      'Authentication credentials were not provided.',
+    );
     const missing = await call(gw, 'POST', '/admin/session', { body: {} });
     expectError(assert, missing, 400, 'invalid_request', "Field 'token' is required.");
     const wrongType = await call(gw, 'POST', '/admin/session', { body: { token: 42 } });
@@ -178,7 +184,11 @@ describe('admin panel sessions', () => {
     const r = await call(gw, 'GET', `${ADMIN}/organizations`, { cookie: org.cookie, headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
     assert.equal(r.status, 200, r.text);
     // With a header, no CSRF token is needed (not a browser session).
-    const p = await call(gw, 'PATCH', `${ADMIN}/organizations/acme`, { cookie: org.cookie, body: { name: 'Org acme' }, headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    const p = await call(gw, 'PATCH', `${ADMIN}/organizations/acme`, {
+      cookie: org.cookie,
+      body: { name: 'Org acme' },
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    });
     assert.equal(p.status, 200, p.text);
   });
 
@@ -235,8 +245,20 @@ describe('admin panel sessions', () => {
       'not_found',
       'Not found.',
     );
-    expectError(assert, await call(gw, 'GET', `${ADMIN}/organizations`, { cookie }), 403, 'permission_denied', 'You do not have permission to perform this action.');
-    expectError(assert, await call(gw, 'GET', `${ADMIN}/audit-log`, { cookie }), 403, 'permission_denied', 'You do not have permission to perform this action.');
+    expectError(
+      assert,
+      await call(gw, 'GET', `${ADMIN}/organizations`, { cookie }),
+      403,
+      'permission_denied',
+      'You do not have permission to perform this action.',
+    );
+    expectError(
+      assert,
+      await call(gw, 'GET', `${ADMIN}/audit-log`, { cookie }),
+      403,
+      'permission_denied',
+      'You do not have permission to perform this action.',
+    );
     const created = await call(gw, 'POST', `${ADMIN}/organizations/acme/api-keys`, { cookie, csrf, body: { name: 'from panel' } });
     assert.equal(created.status, 201, created.text);
 
@@ -283,7 +305,13 @@ describe('admin panel sessions', () => {
         'permission_denied',
         'You do not have permission to perform this action.',
       );
-      expectError(assert, await call(gw, 'POST', '/admin/session', { body: { token: k2.body.key } }), 403, 'permission_denied', 'You do not have permission to perform this action.');
+      expectError(
+        assert,
+        await call(gw, 'POST', '/admin/session', { body: { token: k2.body.key } }),
+        403,
+        'permission_denied',
+        'You do not have permission to perform this action.',
+      );
     } finally {
       await gw.api('PATCH', `${ADMIN}/organizations/globex`, { body: { disabled: false } });
     }

@@ -71,7 +71,12 @@ test('schema fields: types, enums, optional fields left out', () => {
       ['client_secret', 'secret', false, 'Client secret'],
     ],
   );
-  assert.deepEqual(payloadFrom(f, { key: 'k', account_id: '', region: 'eu', priority: '3', sandbox: true }), { key: 'k', region: 'eu', priority: 3, sandbox: true });
+  assert.deepEqual(payloadFrom(f, { key: 'k', account_id: '', region: 'eu', priority: '3', sandbox: true }), {
+    key: 'k',
+    region: 'eu',
+    priority: 3,
+    sandbox: true,
+  });
 });
 
 test('schema fields: a schema without properties falls back to one key field', () => {
@@ -79,5 +84,8 @@ test('schema fields: a schema without properties falls back to one key field', (
     schemaFields({ type: 'object' }).map((f) => f.name),
     ['key'],
   );
-  assert.deepEqual(schemaFields(undefined).map((f) => f.kind), ['secret']);
+  assert.deepEqual(
+    schemaFields(undefined).map((f) => f.kind),
+    ['secret'],
+  );
 });

@@ -7,9 +7,7 @@ import { fileURLToPath } from 'node:url';
 
 const [major, minor] = process.versions.node.split('.').map(Number);
 if (major < 22 || (major === 22 && minor < 18)) {
-  process.stderr.write(
-    `portico: Portico needs Node >= 22.18 (this is ${process.version}); \`npm start\` and \`npm exec portico\` bring Node 24.\n`,
-  );
+  process.stderr.write(`portico: Portico needs Node >= 22.18 (this is ${process.version}); \`npm start\` and \`npm exec portico\` bring Node 24.\n`);
   process.exit(1);
 }
 

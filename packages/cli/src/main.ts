@@ -48,20 +48,22 @@ function version(): string {
 function mainHelp(): string {
   const rows = ENTRIES.map((e) => [isGroup(e) ? `${e.name} <command>` : usageLine(e).replace(/^portico /, ''), e.summary] as const);
   const w = Math.max(...rows.map(([u]) => u.length));
-  return [
-    'Usage: portico <command> [options]',
-    '',
-    'Portico: an API gateway for paid AI media services.',
-    '',
-    'Commands:',
-    ...rows.map(([u, s]) => `  ${u.padEnd(w)}  ${s}`),
-    '',
-    'Admin commands and invoke talk to a running gateway: --url or $PORTICO_URL (default',
-    'http://127.0.0.1:8080), and --key or $PORTICO_ADMIN_TOKEN / $PORTICO_API_KEY (admin commands',
-    'also read ./data/admin-token). Every command takes --help; most take --json.',
-    '',
-    "Run 'portico <command> --help' for details.",
-  ].join('\n') + '\n';
+  return (
+    [
+      'Usage: portico <command> [options]',
+      '',
+      'Portico: an API gateway for paid AI media services.',
+      '',
+      'Commands:',
+      ...rows.map(([u, s]) => `  ${u.padEnd(w)}  ${s}`),
+      '',
+      'Admin commands and invoke talk to a running gateway: --url or $PORTICO_URL (default',
+      'http://127.0.0.1:8080), and --key or $PORTICO_ADMIN_TOKEN / $PORTICO_API_KEY (admin commands',
+      'also read ./data/admin-token). Every command takes --help; most take --json.',
+      '',
+      "Run 'portico <command> --help' for details.",
+    ].join('\n') + '\n'
+  );
 }
 
 async function main(argv: string[]): Promise<number> {

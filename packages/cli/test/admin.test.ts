@@ -101,7 +101,10 @@ describe('admin commands and invoke against a running gateway', () => {
 
     ok(await admin(['orgs', 'delete', 'beta']), 'orgs delete beta');
     const after = await admin(['orgs', 'list', '--json']);
-    assert.deepEqual((JSON.parse(after.stdout) as { slug: string }[]).map((o) => o.slug), ['acme']);
+    assert.deepEqual(
+      (JSON.parse(after.stdout) as { slug: string }[]).map((o) => o.slug),
+      ['acme'],
+    );
     fails(await admin(['orgs', 'delete', 'beta']), /404 not_found: Not found\./, 'delete missing org');
   });
 
@@ -114,7 +117,11 @@ describe('admin commands and invoke against a running gateway', () => {
       const r = await runCli(['orgs', 'list'], { cwd: cwd.path, env: { PORTICO_URL: url } });
       ok(r, 'orgs list with data/admin-token');
       assert.match(r.stdout, /acme/);
-      fails(await runCli(['orgs', 'list', '--key', 'wrong-token-0123456789'], { cwd: cwd.path, env: { PORTICO_URL: url } }), /401 invalid_token/, 'wrong --key');
+      fails(
+        await runCli(['orgs', 'list', '--key', 'wrong-token-0123456789'], { cwd: cwd.path, env: { PORTICO_URL: url } }),
+        /401 invalid_token/,
+        'wrong --key',
+      );
     } finally {
       cwd.remove();
     }
@@ -186,9 +193,15 @@ describe('admin commands and invoke against a running gateway', () => {
     assert.equal(all.length, 2);
     platformCredId = all.find((c) => c.scope === 'platform')!.id;
     const heygenOnly = JSON.parse((await admin(['credentials', 'list', '--service', 'heygen', '--json'])).stdout) as { id: string }[];
-    assert.deepEqual(heygenOnly.map((c) => c.id), [tenantCredId]);
+    assert.deepEqual(
+      heygenOnly.map((c) => c.id),
+      [tenantCredId],
+    );
     const acmeOnly = JSON.parse((await admin(['credentials', 'list', '--org', 'acme', '--json'])).stdout) as { id: string }[];
-    assert.deepEqual(acmeOnly.map((c) => c.id), [tenantCredId]);
+    assert.deepEqual(
+      acmeOnly.map((c) => c.id),
+      [tenantCredId],
+    );
 
     const test1 = await admin(['credentials', 'test', platformCredId]);
     ok(test1, 'credentials test');
@@ -272,7 +285,17 @@ describe('admin commands and invoke against a running gateway', () => {
     assert.ok(Array.isArray(JSON.parse(voices.stdout).voices));
 
     const out = join(dir.path, 'out.mp3');
-    const tts = await withKey(memberKey, ['invoke', 'elevenlabs', 'text-to-speech', '--path', `voice_id=${VOICE}`, '--body', '{"text":"Hello from the CLI test"}', '-o', 'out.mp3']);
+    const tts = await withKey(memberKey, [
+      'invoke',
+      'elevenlabs',
+      'text-to-speech',
+      '--path',
+      `voice_id=${VOICE}`,
+      '--body',
+      '{"text":"Hello from the CLI test"}',
+      '-o',
+      'out.mp3',
+    ]);
     ok(tts, 'invoke text-to-speech -o');
     assert.match(tts.stdout, /Wrote .* \(audio\/mpeg\) to out\.mp3/);
     const mp3 = readFileSync(out);
@@ -280,11 +303,32 @@ describe('admin commands and invoke against a running gateway', () => {
 
     const bodyFile = join(dir.path, 'tts.json');
     writeFileSync(bodyFile, JSON.stringify({ text: 'Piped' }));
-    const piped = await withKey(memberKey, ['invoke', 'elevenlabs', 'text-to-speech', '--path', `voice_id=${VOICE}`, '--body', `@${bodyFile}`, '--source', 'platform']);
+    const piped = await withKey(memberKey, [
+      'invoke',
+      'elevenlabs',
+      'text-to-speech',
+      '--path',
+      `voice_id=${VOICE}`,
+      '--body',
+      `@${bodyFile}`,
+      '--source',
+      'platform',
+    ]);
     assert.equal(piped.code, 0, piped.stderr);
     assert.ok(looksLikeMp3(piped.stdoutBytes), 'stdout (not a TTY) gets the audio bytes');
 
-    const meta = await withKey(memberKey, ['invoke', 'elevenlabs', 'text-to-speech', '--path', `voice_id=${VOICE}`, '--body', '{"text":"x"}', '-o', 'meta.mp3', '--json']);
+    const meta = await withKey(memberKey, [
+      'invoke',
+      'elevenlabs',
+      'text-to-speech',
+      '--path',
+      `voice_id=${VOICE}`,
+      '--body',
+      '{"text":"x"}',
+      '-o',
+      'meta.mp3',
+      '--json',
+    ]);
     ok(meta, 'invoke -o --json');
     const m = JSON.parse(meta.stdout);
     assert.equal(m.file, 'meta.mp3');
@@ -302,8 +346,16 @@ describe('admin commands and invoke against a running gateway', () => {
       'no tenant credential',
     );
     assert.ok(line.length < 300);
-    fails(await withKey(memberKey, ['invoke', 'nosuch', 'thing']), /404 service_not_found: External proxy service 'nosuch' not found or disabled\./, 'unknown service');
-    fails(await withKey(memberKey, ['invoke', 'elevenlabs', 'text-to-speech', '--body', '{"text":"x"}', '-o', 'x.mp3']), /400 missing_path_parameter: Missing required path parameter: voice_id/, 'missing path param');
+    fails(
+      await withKey(memberKey, ['invoke', 'nosuch', 'thing']),
+      /404 service_not_found: External proxy service 'nosuch' not found or disabled\./,
+      'unknown service',
+    );
+    fails(
+      await withKey(memberKey, ['invoke', 'elevenlabs', 'text-to-speech', '--body', '{"text":"x"}', '-o', 'x.mp3']),
+      /400 missing_path_parameter: Missing required path parameter: voice_id/,
+      'missing path param',
+    );
     fails(await withKey(memberKey, ['invoke', 'elevenlabs', 'list-voices', '--query', 'bogus=1']), /400 invalid_query_parameter/, 'unknown query param');
     // An upstream 4xx is passed through and shown as the provider's error.
     fails(

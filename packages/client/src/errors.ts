@@ -152,8 +152,7 @@ export function errorFromResponse(res: Response, text: string): ProxyError {
   // Portico's envelope (SPEC §7); older bodies with only `detail` or `error` (a string) are read too.
   const envelope = isObject(body) ? body : {};
   const error = isObject(envelope.error) ? envelope.error : {};
-  const detail =
-    str(error.message) ?? str(envelope.detail) ?? str(envelope.error) ?? str(envelope.message) ?? textOf(body, statusText);
+  const detail = str(error.message) ?? str(envelope.detail) ?? str(envelope.error) ?? str(envelope.message) ?? textOf(body, statusText);
   return new ProxyError({
     status: res.status,
     type: str(error.type) ?? 'api_error',

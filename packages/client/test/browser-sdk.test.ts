@@ -91,14 +91,22 @@ describe('SDK in a browser (Chromium) against a gateway on another origin', { sk
         const url = URL.createObjectURL(blob);
         const duration = await new Promise<number>((resolve, reject) => {
           const timer = setTimeout(() => reject(new Error('no loadedmetadata within 10 s')), 10_000);
-          audio.addEventListener('loadedmetadata', () => {
-            clearTimeout(timer);
-            resolve(audio.duration);
-          }, { once: true });
-          audio.addEventListener('error', () => {
-            clearTimeout(timer);
-            reject(new Error(`audio error ${audio.error?.code}: ${audio.error?.message}`));
-          }, { once: true });
+          audio.addEventListener(
+            'loadedmetadata',
+            () => {
+              clearTimeout(timer);
+              resolve(audio.duration);
+            },
+            { once: true },
+          );
+          audio.addEventListener(
+            'error',
+            () => {
+              clearTimeout(timer);
+              reject(new Error(`audio error ${audio.error?.code}: ${audio.error?.message}`));
+            },
+            { once: true },
+          );
           audio.src = url;
           audio.load();
         });
@@ -222,7 +230,12 @@ describe('SDK in a browser (Chromium) against a gateway on another origin', { sk
           },
         });
         try {
-          await client.invoke('elevenlabs', 'text-to-speech', { path_params: { voice_id: voiceId }, body: { text: 'Hi' } }, { headers: { 'X-Sandbox-Fault': '422' } });
+          await client.invoke(
+            'elevenlabs',
+            'text-to-speech',
+            { path_params: { voice_id: voiceId }, body: { text: 'Hi' } },
+            { headers: { 'X-Sandbox-Fault': '422' } },
+          );
           return null;
         } catch (e: any) {
           return { status: e.status, source: e.source, code: e.code, requestId: e.requestId, headerRequestId };
@@ -256,6 +269,10 @@ describe('SDK in a browser (Chromium) against a gateway on another origin', { sk
       { baseUrl: stack.gw.url, apiKey },
     );
     assert.deepEqual(result, { message: '400 missing_path_parameter: Missing required path parameter: voice_id', requestId: null, sent: 0 });
-    assert.deepEqual(pageErrors.filter((e) => !e.includes('Failed to load resource')), [], 'no uncaught page errors');
+    assert.deepEqual(
+      pageErrors.filter((e) => !e.includes('Failed to load resource')),
+      [],
+      'no uncaught page errors',
+    );
   });
 });

@@ -45,13 +45,23 @@ describe('generator', () => {
   test('refuses names that collide', () => {
     const ep = { slug: 'a', name: 'A', description: '', method: 'GET', path_template: '/', query_params: [], request_mode: 'none', response_mode: 'json' };
     assert.throws(() => generate([{ slug: 'invoke', name: 'X', endpoints: [] }]), /shadow/);
-    assert.throws(() => generate([{ slug: 'a-b', name: 'X', endpoints: [] }, { slug: 'a_b', name: 'Y', endpoints: [] }]), /getter/);
+    assert.throws(
+      () =>
+        generate([
+          { slug: 'a-b', name: 'X', endpoints: [] },
+          { slug: 'a_b', name: 'Y', endpoints: [] },
+        ]),
+      /getter/,
+    );
     assert.throws(() => generate([{ slug: 's', name: 'S', endpoints: [ep, { ...ep, slug: 'A' }] }]), /method/);
   });
 
   test('output: typed signatures by mode, deprecation, one getter per service', () => {
     const text = generate(loadCatalog(FIXTURE_CATALOG));
-    assert.match(text, /textToSpeech\(params: \{ voice_id: PathParamValue; \[field: string\]: unknown \}, options\?: HelperOptions<"enable_logging" \| "optimize_streaming_latency" \| "output_format">\): Promise<Blob>/);
+    assert.match(
+      text,
+      /textToSpeech\(params: \{ voice_id: PathParamValue; \[field: string\]: unknown \}, options\?: HelperOptions<"enable_logging" \| "optimize_streaming_latency" \| "output_format">\): Promise<Blob>/,
+    );
     assert.match(text, /textToSpeechStream\(.*\): Promise<ReadableStream<Uint8Array>>/);
     assert.match(text, /videoStatusV1\(params\?: \{ video_id\?: QueryValue \| null \}, options\?: HelperOptions<"video_id">\): Promise<unknown>/);
     assert.match(text, /listModels\(params\?: Record<string, never>, options\?: HelperOptions<never>\): Promise<unknown>/);

@@ -132,13 +132,19 @@ describe('SDK against a real gateway and the sandbox', () => {
       assert.ok(voices.voices.some((v) => v.voice_id === VOICE_ID));
       // The typed helper goes the same way.
       const again = (await c.elevenlabs.listVoices({})) as typeof voices;
-      assert.deepEqual(again.voices.map((v) => v.voice_id), voices.voices.map((v) => v.voice_id));
+      assert.deepEqual(
+        again.voices.map((v) => v.voice_id),
+        voices.voices.map((v) => v.voice_id),
+      );
       // One discovery request, then one request per invoke (SPEC §5 body shape).
-      assert.deepEqual(rec.calls.map((r) => `${r.method} ${r.path} ${r.status}`), [
-        'GET /api/v1/external-proxy/services/elevenlabs 200',
-        'POST /api/v1/external-proxy/elevenlabs/list-voices 200',
-        'POST /api/v1/external-proxy/elevenlabs/list-voices 200',
-      ]);
+      assert.deepEqual(
+        rec.calls.map((r) => `${r.method} ${r.path} ${r.status}`),
+        [
+          'GET /api/v1/external-proxy/services/elevenlabs 200',
+          'POST /api/v1/external-proxy/elevenlabs/list-voices 200',
+          'POST /api/v1/external-proxy/elevenlabs/list-voices 200',
+        ],
+      );
     });
 
     test('binary: text-to-speech resolves to an audio/mpeg Blob that starts like an MP3', async () => {
@@ -307,7 +313,10 @@ describe('SDK against a real gateway and the sandbox', () => {
         const { c: c2, rec: rec2 } = client({ retry: { retries: 1, baseDelayMs: 1, maxDelayMs: 1 } });
         const again = await proxyError(() => c2.invoke('elevenlabs', 'list-voices', {}, { headers: { 'X-Sandbox-Fault': 'hang' } }));
         assert.equal(again.code, 'upstream_timeout');
-        assert.deepEqual(rec2.invokes().map((r) => r.status), [504, 504]);
+        assert.deepEqual(
+          rec2.invokes().map((r) => r.status),
+          [504, 504],
+        );
         assert.notEqual(rec2.invokes()[0]!.requestId, rec2.invokes()[1]!.requestId);
         assert.equal(again.requestId, rec2.invokes()[1]!.requestId, 'the last attempt is reported');
       } finally {
@@ -336,7 +345,11 @@ describe('SDK against a real gateway and the sandbox', () => {
       assert.equal(err.upstreamStatus, 503);
       assert.equal(err.source, 'gateway');
       const attempts = rec.invokes('list-voices');
-      assert.deepEqual(attempts.map((r) => r.status), [502, 502, 502], 'one attempt plus 2 retries');
+      assert.deepEqual(
+        attempts.map((r) => r.status),
+        [502, 502, 502],
+        'one attempt plus 2 retries',
+      );
       assert.equal(err.requestId, attempts[2]!.requestId);
     });
 
@@ -378,7 +391,10 @@ describe('SDK against a real gateway and the sandbox', () => {
       const { c, rec } = client();
       const err = await thrown(() => c.invoke('elevenlabs', 'list-voices', {}, { headers: { 'X-Sandbox-Fault': 'cut' } }));
       assert.ok(err instanceof TypeError && !(err instanceof ProxyError), String(err));
-      assert.deepEqual(rec.invokes().map((r) => r.status), [200, 200, 200]);
+      assert.deepEqual(
+        rec.invokes().map((r) => r.status),
+        [200, 200, 200],
+      );
     });
 
     test('a binary body cut off under an Idempotency-Key: the network error, not a retry that gets 422 idempotency_key_reused', async () => {
@@ -393,14 +409,20 @@ describe('SDK against a real gateway and the sandbox', () => {
       );
       assert.ok(err instanceof TypeError && !(err instanceof ProxyError), String(err));
       // The gateway ran it once under the key and stored nothing to replay (SPEC §13), so a retry is futile.
-      assert.deepEqual(rec.invokes().map((r) => r.status), [200]);
+      assert.deepEqual(
+        rec.invokes().map((r) => r.status),
+        [200],
+      );
     });
 
     test('a json body cut off under an Idempotency-Key: the retry is refused 422, and the network error is thrown', async () => {
       const { c, rec } = client({ retry: { retries: 2, baseDelayMs: 100, maxDelayMs: 200 } });
       const err = await thrown(() => c.invoke('elevenlabs', 'list-voices', {}, { idempotencyKey: 'cut-json-1', headers: { 'X-Sandbox-Fault': 'cut' } }));
       assert.ok(err instanceof TypeError && !(err instanceof ProxyError), String(err));
-      assert.deepEqual(rec.invokes().map((r) => r.status), [200, 422]);
+      assert.deepEqual(
+        rec.invokes().map((r) => r.status),
+        [200, 422],
+      );
     });
 
     test('abort before the answer, and a deadline, reject without retrying', async () => {
@@ -447,7 +469,9 @@ describe('SDK against a real gateway and the sandbox', () => {
       assert.equal(b!.response!.get('idempotent-replayed'), 'true');
       assert.notEqual(a!.requestId, b!.requestId, 'the replay keeps its own request id');
 
-      const reused = await proxyError(() => c.invoke('heygen', 'generate-video', { body: { ...body, script: 'Another one.' } }, { idempotencyKey: 'video-order-1' }));
+      const reused = await proxyError(() =>
+        c.invoke('heygen', 'generate-video', { body: { ...body, script: 'Another one.' } }, { idempotencyKey: 'video-order-1' }),
+      );
       assert.equal(reused.message, '422 idempotency_key_reused: This Idempotency-Key was used with a different request.');
       assert.equal(reused.source, 'gateway');
       assert.equal(rec.invokes('generate-video').length, 3, 'a 422 is not retried');
@@ -498,7 +522,11 @@ describe('SDK against a real gateway and the sandbox', () => {
       assert.equal(limited.type, 'rate_limit_error');
       assert.ok((limited.retryAfterSeconds ?? 0) >= 1, `Retry-After ${limited.headers?.get('retry-after')}`);
       assert.equal(limited.headers?.get('ratelimit-limit'), '2');
-      assert.deepEqual(rec.invokes().map((r) => r.status), [200, 200, 429, 429, 429], 'retried twice (waits capped by maxDelayMs)');
+      assert.deepEqual(
+        rec.invokes().map((r) => r.status),
+        [200, 200, 429, 429, 429],
+        'retried twice (waits capped by maxDelayMs)',
+      );
 
       const quotaKey = await seedTenant(gw, 'quota', { elevenlabs: 'sandbox_quota' });
       await setOrgLimits(gw, 'quota', { monthly_requests: 1 });
@@ -506,7 +534,11 @@ describe('SDK against a real gateway and the sandbox', () => {
       await q.invoke('elevenlabs', 'list-voices');
       const quota = await proxyError(() => q.invoke('elevenlabs', 'list-voices'));
       assert.equal(quota.message, '429 quota_exceeded: Monthly quota exhausted for this organization.');
-      assert.deepEqual(qRec.invokes().map((r) => r.status), [200, 429], 'a monthly quota is not retried');
+      assert.deepEqual(
+        qRec.invokes().map((r) => r.status),
+        [200, 429],
+        'a monthly quota is not retried',
+      );
     });
   });
 
@@ -544,14 +576,25 @@ describe('SDK against a real gateway and the sandbox', () => {
       durations[3]!.replace(/\d+ms/, 'Nms'),
       "[ProxyAPI] Failed after Nms: 404 credentials_not_found: No allowed credentials found for external proxy service 'heygen'.",
     );
-    assert.equal(durations[4]!.replace(/\d+ms/, 'Nms'), '[ProxyAPI] Failed after Nms: 502 upstream_request_failed: The upstream external service request failed.');
+    assert.equal(
+      durations[4]!.replace(/\d+ms/, 'Nms'),
+      '[ProxyAPI] Failed after Nms: 502 upstream_request_failed: The upstream external service request failed.',
+    );
     assert.equal(rec.invokes('list-voices').length, 4, 'the retried call made 3 attempts under one log line');
   });
 
   test('no secret in the gateway logs: neither API keys nor provider keys', () => {
     const logs = stack.gw.logs.join('');
     assert.ok(logs.length > 0);
-    for (const secret of [acmeKey, badKey, 'sandbox_acme_key', 'sk_live_not_a_sandbox_key_1234', 'sandbox_studio_el', 'sandbox_studio_hg', stack.gw.adminToken]) {
+    for (const secret of [
+      acmeKey,
+      badKey,
+      'sandbox_acme_key',
+      'sk_live_not_a_sandbox_key_1234',
+      'sandbox_studio_el',
+      'sandbox_studio_hg',
+      stack.gw.adminToken,
+    ]) {
       assert.ok(!logs.includes(secret), `a secret in the logs: ${secret.slice(0, 6)}…`);
     }
   });
@@ -559,13 +602,19 @@ describe('SDK against a real gateway and the sandbox', () => {
   test('the SDK logger: one debug line per attempt with status and duration, the API key never logged', async () => {
     const logged: { level: string; text: string }[] = [];
     const logger = Object.fromEntries(
-      ['debug', 'info', 'warn', 'error'].map((level) => [level, (...args: unknown[]) => logged.push({ level, text: args.map((a) => (typeof a === 'string' ? a : JSON.stringify(a))).join(' ') })]),
+      ['debug', 'info', 'warn', 'error'].map((level) => [
+        level,
+        (...args: unknown[]) => logged.push({ level, text: args.map((a) => (typeof a === 'string' ? a : JSON.stringify(a))).join(' ') }),
+      ]),
     ) as unknown as Console;
     const { c } = client({ logger });
     await c.invoke('elevenlabs', 'list-voices');
     await assert.rejects(c.invoke('elevenlabs', 'list-voices', {}, { headers: { 'X-Sandbox-Fault': '503' } }));
     const invokeLines = logged.filter((l) => l.text.includes('elevenlabs/list-voices'));
-    assert.ok(invokeLines.some((l) => l.level === 'debug' && /elevenlabs\/list-voices 200 in \d+ms/.test(l.text)), JSON.stringify(logged));
+    assert.ok(
+      invokeLines.some((l) => l.level === 'debug' && /elevenlabs\/list-voices 200 in \d+ms/.test(l.text)),
+      JSON.stringify(logged),
+    );
     assert.equal(invokeLines.filter((l) => l.level === 'warn' && l.text.includes('retry')).length, 2);
     assert.ok(!logged.some((l) => l.text.includes(acmeKey)), 'the API key is never logged');
   });
@@ -600,13 +649,18 @@ describe('SDK retries against a real gateway, upstream requests counted at a stu
   }
 
   test('GET: two upstream 503s then 200 → success after exactly 3 upstream requests', async () => {
-    reset((n, _req, res) => (n < 2 ? json(res, 503, { detail: { status: 'service_unavailable', message: 'busy' } }) : json(res, 200, { voices: [{ voice_id: 'v1' }] })));
+    reset((n, _req, res) =>
+      n < 2 ? json(res, 503, { detail: { status: 'service_unavailable', message: 'busy' } }) : json(res, 200, { voices: [{ voice_id: 'v1' }] }),
+    );
     const rec = recordingFetch();
     const c = new ExternalProxyClient({ baseUrl: stack.gw.url, apiKey: key, fetch: rec.fetch, retry: FAST_RETRY });
     const result = await c.invoke('elevenlabs', 'list-voices');
     assert.deepEqual(result, { voices: [{ voice_id: 'v1' }] });
     assert.equal(stub.requests.length, 3);
-    assert.deepEqual(rec.invokes().map((r) => r.status), [502, 502, 200]);
+    assert.deepEqual(
+      rec.invokes().map((r) => r.status),
+      [502, 502, 200],
+    );
   });
 
   test('GET: retries exhausted → the last 502, upstream hit 1 + retries times', async () => {
@@ -628,17 +682,27 @@ describe('SDK retries against a real gateway, upstream requests counted at a stu
   });
 
   test('POST with an idempotency key: retried after a 502, and succeeds', async () => {
-    reset((n, _req, res) => (n === 0 ? json(res, 503, { detail: { status: 'service_unavailable', message: 'busy' } }) : res.writeHead(200, { 'content-type': 'audio/mpeg' }).end(mp3)));
+    reset((n, _req, res) =>
+      n === 0 ? json(res, 503, { detail: { status: 'service_unavailable', message: 'busy' } }) : res.writeHead(200, { 'content-type': 'audio/mpeg' }).end(mp3),
+    );
     const rec = recordingFetch();
     const c = new ExternalProxyClient({ baseUrl: stack.gw.url, apiKey: key, fetch: rec.fetch, retry: FAST_RETRY });
-    const blob = (await c.invoke('elevenlabs', 'text-to-speech', { path_params: { voice_id: 'v1' }, body: { text: 'Hi' } }, { idempotencyKey: 'order-42' })) as Blob;
+    const blob = (await c.invoke(
+      'elevenlabs',
+      'text-to-speech',
+      { path_params: { voice_id: 'v1' }, body: { text: 'Hi' } },
+      { idempotencyKey: 'order-42' },
+    )) as Blob;
     assert.ok(blob instanceof Blob);
     assert.deepEqual(Buffer.from(await blob.arrayBuffer()), mp3);
     assert.equal(stub.requests.length, 2);
-    assert.deepEqual(rec.invokes().map((r) => [r.status, r.headers['idempotency-key']]), [
-      [502, 'order-42'],
-      [200, 'order-42'],
-    ]);
+    assert.deepEqual(
+      rec.invokes().map((r) => [r.status, r.headers['idempotency-key']]),
+      [
+        [502, 'order-42'],
+        [200, 'order-42'],
+      ],
+    );
     assert.equal(stub.requests[0]!.headers['idempotency-key'], undefined, 'the gateway keeps the key to itself');
   });
 
@@ -654,10 +718,13 @@ describe('SDK retries against a real gateway, upstream requests counted at a stu
     assert.deepEqual(await c.invoke('elevenlabs', 'list-voices'), { voices: [] });
     const took = Date.now() - started;
     assert.ok(took >= 950, `waited Retry-After (took ${took} ms)`);
-    assert.deepEqual(rec.invokes().map((r) => [r.status, r.errorSource]), [
-      [429, 'upstream'],
-      [200, null],
-    ]);
+    assert.deepEqual(
+      rec.invokes().map((r) => [r.status, r.errorSource]),
+      [
+        [429, 'upstream'],
+        [200, null],
+      ],
+    );
     assert.equal(stub.requests.length, 2);
   });
 });

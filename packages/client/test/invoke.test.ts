@@ -251,7 +251,10 @@ describe('invoke', () => {
         message: '400 invalid_path_parameter: Invalid path parameter: voice_id',
       });
       await assert.rejects(client.invoke('elevenlabs', 'get-voice', { path_params: { voice_id: 'a/b' } }), { code: 'invalid_path_parameter' });
-      await assert.rejects(client.invoke('elevenlabs', 'get-voice', { path_params: { voice_id: true as unknown as string } }), { status: 400, code: 'invalid_request' });
+      await assert.rejects(client.invoke('elevenlabs', 'get-voice', { path_params: { voice_id: true as unknown as string } }), {
+        status: 400,
+        code: 'invalid_request',
+      });
       await assert.rejects(client.invoke('elevenlabs', 'get-voice', { path_params: { voice_id: 'v' }, query: { nope: 1 } }), {
         code: 'invalid_query_parameter',
         message: '400 invalid_query_parameter: Unknown query parameter: nope',
@@ -324,7 +327,11 @@ describe('invoke', () => {
       }
       const noRetry = new ExternalProxyClient({ baseUrl: gw.url, apiKey: API_KEY, retry: false });
       await assert.rejects(safeInvoke(noRetry, 'nope', 'x', {}));
-      gw.queue({ status: 502, headers: { 'x-error-source': 'gateway' }, body: envelope('upstream_request_failed', 'upstream_error', 'The upstream external service request failed.', 'r') });
+      gw.queue({
+        status: 502,
+        headers: { 'x-error-source': 'gateway' },
+        body: envelope('upstream_request_failed', 'upstream_error', 'The upstream external service request failed.', 'r'),
+      });
       await assert.rejects(safeInvoke(noRetry, 'elevenlabs', 'list-voices', {}));
       assert.deepEqual(seen, ['not found', 'upstream']);
     });
@@ -339,10 +346,20 @@ describe('invoke', () => {
       error: (m: string) => lines.push(`error ${m}`),
     };
     const logged = new ExternalProxyClient({ baseUrl: gw.url, apiKey: API_KEY, logger, retry: { baseDelayMs: 1, maxDelayMs: 5 } });
-    gw.queue({ status: 503, headers: { 'x-error-source': 'gateway' }, body: envelope('service_unavailable', 'api_error', 'Service temporarily unavailable.', 'r') });
+    gw.queue({
+      status: 503,
+      headers: { 'x-error-source': 'gateway' },
+      body: envelope('service_unavailable', 'api_error', 'Service temporarily unavailable.', 'r'),
+    });
     await logged.invoke('elevenlabs', 'list-voices');
-    assert.ok(lines.some((l) => l.startsWith('debug portico: elevenlabs/list-voices 200')), lines.join('\n'));
-    assert.ok(lines.some((l) => /^warn portico: elevenlabs\/list-voices 503 service_unavailable; retry 1\/2 in \d+ms$/.test(l)), lines.join('\n'));
+    assert.ok(
+      lines.some((l) => l.startsWith('debug portico: elevenlabs/list-voices 200')),
+      lines.join('\n'),
+    );
+    assert.ok(
+      lines.some((l) => /^warn portico: elevenlabs\/list-voices 503 service_unavailable; retry 1\/2 in \d+ms$/.test(l)),
+      lines.join('\n'),
+    );
     assert.ok(lines.every((l) => !l.includes(API_KEY)));
   });
 });

@@ -258,12 +258,22 @@ describe('abort and timeouts', () => {
       setTimeout(() => res.end('c'), 1200);
     };
     gw.queue(slowStream);
-    const stream = (await client.invoke('elevenlabs', 'text-to-speech-stream', { path_params: { voice_id: 'v' }, body: { text: 'x' } }, { timeoutMs: 400 })) as ReadableStream<Uint8Array>;
+    const stream = (await client.invoke(
+      'elevenlabs',
+      'text-to-speech-stream',
+      { path_params: { voice_id: 'v' }, body: { text: 'x' } },
+      { timeoutMs: 400 },
+    )) as ReadableStream<Uint8Array>;
     assert.equal(await new Response(stream).text(), 'abc');
 
     gw.queue(slowStream);
     const controller = new AbortController();
-    const s2 = (await client.invoke('elevenlabs', 'text-to-speech-stream', { path_params: { voice_id: 'v' }, body: { text: 'x' } }, { signal: controller.signal })) as ReadableStream<Uint8Array>;
+    const s2 = (await client.invoke(
+      'elevenlabs',
+      'text-to-speech-stream',
+      { path_params: { voice_id: 'v' }, body: { text: 'x' } },
+      { signal: controller.signal },
+    )) as ReadableStream<Uint8Array>;
     const reader = s2.getReader();
     assert.equal(new TextDecoder().decode((await reader.read()).value), 'a');
     controller.abort();
@@ -287,10 +297,22 @@ describe('retry helpers', () => {
   test('backoffDelay: full jitter under an exponential ceiling, Retry-After capped', () => {
     const policy = resolveRetry({});
     assert.deepEqual(policy, { retries: 2, baseDelayMs: 500, maxDelayMs: 8000 });
-    assert.equal(backoffDelay(policy, 0, null, () => 0), 0);
-    assert.equal(backoffDelay(policy, 0, null, () => 0.5), 250);
-    assert.equal(backoffDelay(policy, 3, null, () => 0.5), 2000);
-    assert.equal(backoffDelay(policy, 10, null, () => 0.999), 7992);
+    assert.equal(
+      backoffDelay(policy, 0, null, () => 0),
+      0,
+    );
+    assert.equal(
+      backoffDelay(policy, 0, null, () => 0.5),
+      250,
+    );
+    assert.equal(
+      backoffDelay(policy, 3, null, () => 0.5),
+      2000,
+    );
+    assert.equal(
+      backoffDelay(policy, 10, null, () => 0.999),
+      7992,
+    );
     assert.equal(backoffDelay(policy, 0, 3000), 3000);
     assert.equal(backoffDelay(policy, 0, 60_000), 8000);
     for (let i = 0; i < 100; i++) {

@@ -14,7 +14,11 @@ export const ERRORS = {
   invalid_path_parameter: { status: 400, type: 'invalid_request_error', message: 'Invalid path parameter: {name}' },
   invalid_query_parameter: { status: 400, type: 'invalid_request_error', message: 'Unknown query parameter: {name}' },
   invalid_credential_policy: { status: 400, type: 'invalid_request_error', message: 'Credential policy does not allow any credential source.' },
-  credential_source_not_allowed: { status: 400, type: 'invalid_request_error', message: "Credential source '{source}' is not allowed for external proxy service '{service}'." },
+  credential_source_not_allowed: {
+    status: 400,
+    type: 'invalid_request_error',
+    message: "Credential source '{source}' is not allowed for external proxy service '{service}'.",
+  },
   masked_credential_value: { status: 400, type: 'invalid_request_error', message: 'Credential value is masked; send the full secret.' },
   not_authenticated: { status: 401, type: 'authentication_error', message: 'Authentication credentials were not provided.' },
   invalid_token: { status: 401, type: 'authentication_error', message: 'Invalid token.' },

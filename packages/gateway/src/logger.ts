@@ -7,10 +7,7 @@ import pino, { type Logger } from 'pino';
 const HEADER_SECRETS = ['authorization', 'cookie', 'xi-api-key', 'x-api-key', 'proxy-authorization'];
 const FIELD_SECRETS = ['secret', 'key', 'token', 'password', 'api_key', 'master_key', 'admin_token', 'authorization'];
 
-export const REDACT_PATHS = [
-  ...HEADER_SECRETS.flatMap((h) => [`req.headers["${h}"]`, `headers["${h}"]`]),
-  ...FIELD_SECRETS.flatMap((f) => [f, `*.${f}`]),
-];
+export const REDACT_PATHS = [...HEADER_SECRETS.flatMap((h) => [`req.headers["${h}"]`, `headers["${h}"]`]), ...FIELD_SECRETS.flatMap((f) => [f, `*.${f}`])];
 
 export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
   return pino(

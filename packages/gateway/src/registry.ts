@@ -13,7 +13,6 @@ import type { CredentialSource } from './credentials/policy.ts';
 import type { Store } from './store/db.ts';
 import type { SharedState } from './state/index.ts';
 
-
 export interface Limits {
   requests_per_minute: number | null;
   concurrent_requests: number | null;
@@ -220,7 +219,10 @@ export class Registry {
         limits,
         corsOrigins: row.cors_origins ? (JSON.parse(row.cors_origins) as string[]) : [],
         services: new Map(
-          services.map((s) => [s.service, { enabled: s.enabled === 1, policy: s.credential_policy ? (JSON.parse(s.credential_policy) as CredentialPolicy) : null }]),
+          services.map((s) => [
+            s.service,
+            { enabled: s.enabled === 1, policy: s.credential_policy ? (JSON.parse(s.credential_policy) as CredentialPolicy) : null },
+          ]),
         ),
       };
     });
@@ -319,8 +321,18 @@ export class Registry {
     this.touchedKeys.clear();
     this.touchedCreds.clear();
     const db = this.store.db;
-    for (const [id, at] of keys) await db.updateTable('api_keys').set({ last_used_at: new Date(at).toISOString() }).where('id', '=', id).execute();
-    for (const [id, at] of creds) await db.updateTable('credentials').set({ last_used_at: new Date(at).toISOString() }).where('id', '=', id).execute();
+    for (const [id, at] of keys)
+      await db
+        .updateTable('api_keys')
+        .set({ last_used_at: new Date(at).toISOString() })
+        .where('id', '=', id)
+        .execute();
+    for (const [id, at] of creds)
+      await db
+        .updateTable('credentials')
+        .set({ last_used_at: new Date(at).toISOString() })
+        .where('id', '=', id)
+        .execute();
   }
 
   async close(): Promise<void> {

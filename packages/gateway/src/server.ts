@@ -198,7 +198,9 @@ function toGatewayError(err: FastifyError | GatewayError): GatewayError {
     if (typeof params.missingProperty === 'string') field = field ? `${field}.${params.missingProperty}` : params.missingProperty;
     if (typeof params.additionalProperty === 'string') return invalidRequest(`Unknown field '${field ? field + '.' : ''}${params.additionalProperty}'.`);
     const where = fe.validationContext === 'querystring' ? 'Query parameter' : 'Field';
-    return invalidRequest(field ? `${where} '${field}' ${v.message ?? 'is invalid'}.` : `Request ${fe.validationContext ?? 'body'} ${v.message ?? 'is invalid'}.`);
+    return invalidRequest(
+      field ? `${where} '${field}' ${v.message ?? 'is invalid'}.` : `Request ${fe.validationContext ?? 'body'} ${v.message ?? 'is invalid'}.`,
+    );
   }
   switch (fe.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':

@@ -40,7 +40,10 @@ for (const db of await databases()) {
       assert.equal(list.body.api_keys.length, 1);
       const item = list.body.api_keys[0];
       assert.deepEqual(Object.keys(item).sort(), ['created_at', 'expires_at', 'id', 'last_used_at', 'name', 'prefix', 'role']);
-      assert.deepEqual({ ...item, last_used_at: null }, { id: r.body.id, name: 'ci', role: 'admin', prefix: r.body.prefix, expires_at: expires, created_at: r.body.created_at, last_used_at: null });
+      assert.deepEqual(
+        { ...item, last_used_at: null },
+        { id: r.body.id, name: 'ci', role: 'admin', prefix: r.body.prefix, expires_at: expires, created_at: r.body.created_at, last_used_at: null },
+      );
       // last_used_at shows the use.
       assert.ok(typeof item.last_used_at === 'string' && item.last_used_at >= r.body.created_at, `last_used_at ${item.last_used_at}`);
       assert.ok(!list.text.includes(r.body.key));
@@ -91,7 +94,7 @@ for (const db of await databases()) {
       expectError(assert, await gw.api('DELETE', `${ADMIN}/organizations/real/api-keys/01ABC`), 404, 'not_found', 'Not found.');
     });
 
-    test('revoke → 204; the key leaves the list; revoking again → 404; another organization\'s key id → 404', async () => {
+    test("revoke → 204; the key leaves the list; revoking again → 404; another organization's key id → 404", async () => {
       const a = await orgWithKeys(gw, 'rev-a');
       const b = await orgWithKeys(gw, 'rev-b');
       // B's key through A's path: not found, and B's key keeps working.
@@ -135,12 +138,24 @@ for (const db of await databases()) {
       const one = await gw.api('GET', `${ADMIN}/organizations/many/api-keys?limit=7`);
       assert.equal(one.body.next_cursor, null);
       for (const bad of ['0', '201', 'abc']) {
-        expectError(assert, await gw.api('GET', `${ADMIN}/organizations/many/api-keys?limit=${bad}`), 400, 'invalid_request', "Query parameter 'limit' must be an integer between 1 and 200.");
+        expectError(
+          assert,
+          await gw.api('GET', `${ADMIN}/organizations/many/api-keys?limit=${bad}`),
+          400,
+          'invalid_request',
+          "Query parameter 'limit' must be an integer between 1 and 200.",
+        );
       }
       // A cursor of another list is refused.
       const orgCursor = (await gw.api('GET', `${ADMIN}/organizations?limit=1`)).body.next_cursor;
       assert.ok(orgCursor);
-      expectError(assert, await gw.api('GET', `${ADMIN}/organizations/many/api-keys?cursor=${orgCursor}`), 400, 'invalid_request', "Query parameter 'cursor' is invalid.");
+      expectError(
+        assert,
+        await gw.api('GET', `${ADMIN}/organizations/many/api-keys?cursor=${orgCursor}`),
+        400,
+        'invalid_request',
+        "Query parameter 'cursor' is invalid.",
+      );
     });
   });
 }

@@ -29,7 +29,13 @@ for (const db of await databases()) {
       const o = await orgWithKeys(gw, 'aud');
       const orgAdmin = `apikey:${o.adminId}`;
       /** Runs one change with a fresh request id and checks its entry. */
-      async function change(method: string, path: string, body: unknown, token: string | undefined, expected: { status: number; actor: string; action: string; target: string | ((res: any) => string) }): Promise<any> {
+      async function change(
+        method: string,
+        path: string,
+        body: unknown,
+        token: string | undefined,
+        expected: { status: number; actor: string; action: string; target: string | ((res: any) => string) },
+      ): Promise<any> {
         const rid = requestId(expected.action);
         const res = await gw.api(method, ADMIN + path, { body, headers: { 'x-request-id': rid }, ...(token ? { token } : {}) });
         assert.equal(res.status, expected.status, `${method} ${path}: ${res.text}`);
@@ -44,22 +50,92 @@ for (const db of await databases()) {
         return res.body;
       }
 
-      await change('POST', '/organizations', { slug: 'aud-2', name: 'Two' }, undefined, { status: 201, actor: 'platform', action: 'organization.create', target: 'organization:aud-2' });
-      await change('PATCH', '/organizations/aud-2', { name: 'Deux' }, undefined, { status: 200, actor: 'platform', action: 'organization.update', target: 'organization:aud-2' });
+      await change('POST', '/organizations', { slug: 'aud-2', name: 'Two' }, undefined, {
+        status: 201,
+        actor: 'platform',
+        action: 'organization.create',
+        target: 'organization:aud-2',
+      });
+      await change('PATCH', '/organizations/aud-2', { name: 'Deux' }, undefined, {
+        status: 200,
+        actor: 'platform',
+        action: 'organization.update',
+        target: 'organization:aud-2',
+      });
       await change('PUT', '/plans/gold', { services: null }, undefined, { status: 201, actor: 'platform', action: 'plan.upsert', target: 'plan:gold' });
       await change('PUT', '/plans/gold', { services: ['heygen'] }, undefined, { status: 200, actor: 'platform', action: 'plan.upsert', target: 'plan:gold' });
-      const key = await change('POST', '/organizations/aud/api-keys', { name: 'by admin' }, o.admin, { status: 201, actor: orgAdmin, action: 'api_key.create', target: (b) => `api_key:${b.id}` });
-      await change('DELETE', `/organizations/aud/api-keys/${key.id}`, undefined, o.admin, { status: 204, actor: orgAdmin, action: 'api_key.revoke', target: `api_key:${key.id}` });
-      await change('PATCH', '/services/heygen', { timeout_ms: 1000 }, undefined, { status: 200, actor: 'platform', action: 'service.update', target: 'service:heygen' });
-      await change('PUT', '/services/heygen/credential-policy', POLICY_TENANT_ONLY, undefined, { status: 200, actor: 'platform', action: 'service.policy.update', target: 'service:heygen' });
-      await change('PATCH', '/organizations/aud/services/heygen', { enabled: false }, o.admin, { status: 200, actor: orgAdmin, action: 'organization.service.update', target: 'organization:aud/service:heygen' });
-      await change('PUT', '/organizations/aud/services/heygen/credential-policy', POLICY_TENANT_ONLY, undefined, { status: 200, actor: 'platform', action: 'organization.policy.update', target: 'organization:aud/service:heygen' });
-      await change('DELETE', '/organizations/aud/services/heygen/credential-policy', undefined, undefined, { status: 204, actor: 'platform', action: 'organization.policy.delete', target: 'organization:aud/service:heygen' });
-      const cred = await change('POST', '/credentials', { service: 'elevenlabs', scope: 'tenant', secret: 'sk_audit_secret_0001' }, o.admin, { status: 201, actor: orgAdmin, action: 'credential.create', target: (b) => `credential:${b.id}` });
-      await change('PATCH', `/credentials/${cred.id}`, { label: 'x', secret: 'sk_audit_secret_0002' }, o.admin, { status: 200, actor: orgAdmin, action: 'credential.update', target: `credential:${cred.id}` });
-      await change('POST', `/credentials/${cred.id}/test`, undefined, o.admin, { status: 200, actor: orgAdmin, action: 'credential.test', target: `credential:${cred.id}` });
-      await change('DELETE', `/credentials/${cred.id}`, undefined, o.admin, { status: 204, actor: orgAdmin, action: 'credential.delete', target: `credential:${cred.id}` });
-      await change('DELETE', '/organizations/aud-2', undefined, undefined, { status: 204, actor: 'platform', action: 'organization.delete', target: 'organization:aud-2' });
+      const key = await change('POST', '/organizations/aud/api-keys', { name: 'by admin' }, o.admin, {
+        status: 201,
+        actor: orgAdmin,
+        action: 'api_key.create',
+        target: (b) => `api_key:${b.id}`,
+      });
+      await change('DELETE', `/organizations/aud/api-keys/${key.id}`, undefined, o.admin, {
+        status: 204,
+        actor: orgAdmin,
+        action: 'api_key.revoke',
+        target: `api_key:${key.id}`,
+      });
+      await change('PATCH', '/services/heygen', { timeout_ms: 1000 }, undefined, {
+        status: 200,
+        actor: 'platform',
+        action: 'service.update',
+        target: 'service:heygen',
+      });
+      await change('PUT', '/services/heygen/credential-policy', POLICY_TENANT_ONLY, undefined, {
+        status: 200,
+        actor: 'platform',
+        action: 'service.policy.update',
+        target: 'service:heygen',
+      });
+      await change('PATCH', '/organizations/aud/services/heygen', { enabled: false }, o.admin, {
+        status: 200,
+        actor: orgAdmin,
+        action: 'organization.service.update',
+        target: 'organization:aud/service:heygen',
+      });
+      await change('PUT', '/organizations/aud/services/heygen/credential-policy', POLICY_TENANT_ONLY, undefined, {
+        status: 200,
+        actor: 'platform',
+        action: 'organization.policy.update',
+        target: 'organization:aud/service:heygen',
+      });
+      await change('DELETE', '/organizations/aud/services/heygen/credential-policy', undefined, undefined, {
+        status: 204,
+        actor: 'platform',
+        action: 'organization.policy.delete',
+        target: 'organization:aud/service:heygen',
+      });
+      const cred = await change('POST', '/credentials', { service: 'elevenlabs', scope: 'tenant', secret: 'sk_audit_secret_0001' }, o.admin, {
+        status: 201,
+        actor: orgAdmin,
+        action: 'credential.create',
+        target: (b) => `credential:${b.id}`,
+      });
+      await change('PATCH', `/credentials/${cred.id}`, { label: 'x', secret: 'sk_audit_secret_0002' }, o.admin, {
+        status: 200,
+        actor: orgAdmin,
+        action: 'credential.update',
+        target: `credential:${cred.id}`,
+      });
+      await change('POST', `/credentials/${cred.id}/test`, undefined, o.admin, {
+        status: 200,
+        actor: orgAdmin,
+        action: 'credential.test',
+        target: `credential:${cred.id}`,
+      });
+      await change('DELETE', `/credentials/${cred.id}`, undefined, o.admin, {
+        status: 204,
+        actor: orgAdmin,
+        action: 'credential.delete',
+        target: `credential:${cred.id}`,
+      });
+      await change('DELETE', '/organizations/aud-2', undefined, undefined, {
+        status: 204,
+        actor: 'platform',
+        action: 'organization.delete',
+        target: 'organization:aud-2',
+      });
 
       const all = await gw.api('GET', `${ADMIN}/audit-log?limit=200`);
       assert.ok(!all.text.includes('sk_audit_secret'));
@@ -105,9 +181,10 @@ for (const db of await databases()) {
         byTarget.body.entries.map((e: any) => e.action),
         ['organization.create'],
       );
-      assert.deepEqual((await gw.api('GET', `${ADMIN}/audit-log?target=organization:aud`)).body.entries.map((e: any) => e.action), [
-        'organization.create',
-      ]);
+      assert.deepEqual(
+        (await gw.api('GET', `${ADMIN}/audit-log?target=organization:aud`)).body.entries.map((e: any) => e.action),
+        ['organization.create'],
+      );
 
       const all = (await gw.api('GET', `${ADMIN}/audit-log?limit=200`)).body.entries;
       const ids = all.map((e: any) => e.id);
@@ -132,18 +209,42 @@ for (const db of await databases()) {
       const offset = await gw.api('GET', `${ADMIN}/audit-log?limit=200&from=2000-01-01T01:00:00%2B01:00&to=2999-01-01T00:00:00Z`);
       assert.equal(offset.body.entries.length, all.length);
 
-      expectError(assert, await gw.api('GET', `${ADMIN}/audit-log?from=yesterday`), 400, 'invalid_request', "Query parameter 'from' must be an RFC 3339 date-time with a time zone, e.g. 2030-01-01T00:00:00Z.");
-      expectError(assert, await gw.api('GET', `${ADMIN}/audit-log?to=2020-01-01`), 400, 'invalid_request', "Query parameter 'to' must be an RFC 3339 date-time with a time zone, e.g. 2030-01-01T00:00:00Z.");
+      expectError(
+        assert,
+        await gw.api('GET', `${ADMIN}/audit-log?from=yesterday`),
+        400,
+        'invalid_request',
+        "Query parameter 'from' must be an RFC 3339 date-time with a time zone, e.g. 2030-01-01T00:00:00Z.",
+      );
+      expectError(
+        assert,
+        await gw.api('GET', `${ADMIN}/audit-log?to=2020-01-01`),
+        400,
+        'invalid_request',
+        "Query parameter 'to' must be an RFC 3339 date-time with a time zone, e.g. 2030-01-01T00:00:00Z.",
+      );
       expectError(assert, await gw.api('GET', `${ADMIN}/audit-log?who=platform`), 400, 'invalid_request', "Unknown query parameter 'who'.");
       for (const bad of ['0', '201', 'abc']) {
-        expectError(assert, await gw.api('GET', `${ADMIN}/audit-log?limit=${bad}`), 400, 'invalid_request', "Query parameter 'limit' must be an integer between 1 and 200.");
+        expectError(
+          assert,
+          await gw.api('GET', `${ADMIN}/audit-log?limit=${bad}`),
+          400,
+          'invalid_request',
+          "Query parameter 'limit' must be an integer between 1 and 200.",
+        );
       }
     });
 
     test('organization keys cannot read the audit log', async () => {
       await createOrg(gw, 'aud-ro');
       const k = await createKey(gw, 'aud-ro', 'admin');
-      expectError(assert, await gw.api('GET', `${ADMIN}/audit-log`, { token: k.key }), 403, 'permission_denied', 'You do not have permission to perform this action.');
+      expectError(
+        assert,
+        await gw.api('GET', `${ADMIN}/audit-log`, { token: k.key }),
+        403,
+        'permission_denied',
+        'You do not have permission to perform this action.',
+      );
     });
   });
 }

@@ -28,8 +28,18 @@ function routes(org: string, cred: string, key: string): Route[] {
     { method: 'GET', path: '/services', platform: true },
     { method: 'GET', path: '/services/elevenlabs', platform: true },
     { method: 'PATCH', path: '/services/elevenlabs', body: { enabled: false }, platform: true },
-    { method: 'PUT', path: '/services/elevenlabs/credential-policy', body: { allow_tenant_key: false, allow_platform_key: false, default_source: 'tenant', fallback_to_platform_key: false }, platform: true },
-    { method: 'PUT', path: `/organizations/${org}/services/elevenlabs/credential-policy`, body: { allow_tenant_key: false, allow_platform_key: false, default_source: 'tenant', fallback_to_platform_key: false }, platform: true },
+    {
+      method: 'PUT',
+      path: '/services/elevenlabs/credential-policy',
+      body: { allow_tenant_key: false, allow_platform_key: false, default_source: 'tenant', fallback_to_platform_key: false },
+      platform: true,
+    },
+    {
+      method: 'PUT',
+      path: `/organizations/${org}/services/elevenlabs/credential-policy`,
+      body: { allow_tenant_key: false, allow_platform_key: false, default_source: 'tenant', fallback_to_platform_key: false },
+      platform: true,
+    },
     { method: 'DELETE', path: `/organizations/${org}/services/elevenlabs/credential-policy`, platform: true },
     { method: 'PATCH', path: `/organizations/${org}/services/elevenlabs`, body: { enabled: false }, platform: false },
     { method: 'POST', path: '/credentials', body: { service: 'elevenlabs', scope: 'tenant', secret: 'sk_never_stored_0001' }, platform: false },
@@ -132,7 +142,10 @@ for (const db of await databases()) {
         expectError(assert, res, 403, 'permission_denied', DENIED);
       }
       // Platform credentials are created with the platform token only.
-      const pc = await gw.api('POST', `${ADMIN}/credentials`, { token: acme.admin, body: { service: 'elevenlabs', scope: 'platform', secret: 'sk_platform_never_1' } });
+      const pc = await gw.api('POST', `${ADMIN}/credentials`, {
+        token: acme.admin,
+        body: { service: 'elevenlabs', scope: 'platform', secret: 'sk_platform_never_1' },
+      });
       expectError(assert, pc, 403, 'permission_denied', DENIED);
       await assertUnchanged();
     });

@@ -66,7 +66,18 @@ for (const db of await databases()) {
       const r = await gw.api('POST', `${ADMIN}/credentials`, { body: { service: 'elevenlabs', scope: 'platform', label: 'main', secret: SECRETS.platform } });
       assert.equal(r.status, 201, r.text);
       assert.deepEqual(Object.keys(r.body).sort(), [
-        'created_at', 'credential_name', 'expires_at', 'id', 'label', 'last_used_at', 'masked', 'organization', 'scope', 'service', 'status', 'updated_at',
+        'created_at',
+        'credential_name',
+        'expires_at',
+        'id',
+        'label',
+        'last_used_at',
+        'masked',
+        'organization',
+        'scope',
+        'service',
+        'status',
+        'updated_at',
       ]);
       assert.match(r.body.id, /^[0-9A-HJKMNP-TV-Z]{26}$/);
       assert.equal(r.body.service, 'elevenlabs');
@@ -87,7 +98,13 @@ for (const db of await databases()) {
 
     test('tenant credentials: the platform names the organization; an organization admin may omit it', async () => {
       const expires = futureIso(86_400_000);
-      const byPlatform = await createCredential(gw, { service: 'heygen', scope: 'tenant', organization: 'cred-b', secret: { key: SECRETS.tenantB }, expires_at: expires });
+      const byPlatform = await createCredential(gw, {
+        service: 'heygen',
+        scope: 'tenant',
+        organization: 'cred-b',
+        secret: { key: SECRETS.tenantB },
+        expires_at: expires,
+      });
       assert.equal(byPlatform.organization, 'cred-b');
       assert.equal(byPlatform.credential_name, 'heygen_api_key');
       assert.equal(byPlatform.expires_at, expires);
@@ -99,7 +116,10 @@ for (const db of await databases()) {
       assert.equal(named.organization, 'cred-a');
       // The gateway's view picks them up at once (cache invalidated).
       const creds = await gw.gateway.ctx.registry.credentials('elevenlabs', 'cred-a');
-      assert.deepEqual(creds.tenant.map((c) => c.id), [own.id, named.id]);
+      assert.deepEqual(
+        creds.tenant.map((c) => c.id),
+        [own.id, named.id],
+      );
     });
 
     test('create: validation failures name the field and store nothing', async () => {
@@ -148,7 +168,13 @@ for (const db of await databases()) {
         }
       }
       // Masked is checked before the schema: even a value the schema would refuse.
-      expectError(assert, await gw.api('POST', `${ADMIN}/credentials`, { body: { service: 'elevenlabs', scope: 'platform', secret: { key: 'a**', x: 1 } } }), 400, 'masked_credential_value', MASKED_MSG);
+      expectError(
+        assert,
+        await gw.api('POST', `${ADMIN}/credentials`, { body: { service: 'elevenlabs', scope: 'platform', secret: { key: 'a**', x: 1 } } }),
+        400,
+        'masked_credential_value',
+        MASKED_MSG,
+      );
       assert.equal(await rowCount(), before);
       const rows = await gw.gateway.ctx.store.db.selectFrom('credentials').select('masked').execute();
       for (const r of rows) for (const m of masked) assert.notEqual(r.masked, m);
@@ -165,17 +191,25 @@ for (const db of await databases()) {
     });
 
     test('organization admins: only their own tenant credentials', async () => {
-      const platform = await gw.api('POST', `${ADMIN}/credentials`, { token: a.admin, body: { service: 'elevenlabs', scope: 'platform', secret: 'sk_never_stored_00001' } });
+      const platform = await gw.api('POST', `${ADMIN}/credentials`, {
+        token: a.admin,
+        body: { service: 'elevenlabs', scope: 'platform', secret: 'sk_never_stored_00001' },
+      });
       expectError(assert, platform, 403, 'permission_denied', 'You do not have permission to perform this action.');
       // Refused before the rest of the body is looked at.
       const platform2 = await gw.api('POST', `${ADMIN}/credentials`, { token: a.admin, body: { service: 'nope', scope: 'platform', secret: 'sk_****abcd' } });
       expectError(assert, platform2, 403, 'permission_denied', 'You do not have permission to perform this action.');
       for (const org of ['cred-b', 'ghost-org']) {
-        const r = await gw.api('POST', `${ADMIN}/credentials`, { token: a.admin, body: { service: 'elevenlabs', scope: 'tenant', organization: org, secret: 'sk_never_stored_00002' } });
+        const r = await gw.api('POST', `${ADMIN}/credentials`, {
+          token: a.admin,
+          body: { service: 'elevenlabs', scope: 'tenant', organization: org, secret: 'sk_never_stored_00002' },
+        });
         expectError(assert, r, 404, 'not_found', 'Not found.');
       }
       // For the platform, an organization that does not exist is the same 404.
-      const ghost = await gw.api('POST', `${ADMIN}/credentials`, { body: { service: 'elevenlabs', scope: 'tenant', organization: 'ghost-org', secret: 'sk_never_stored_00003' } });
+      const ghost = await gw.api('POST', `${ADMIN}/credentials`, {
+        body: { service: 'elevenlabs', scope: 'tenant', organization: 'ghost-org', secret: 'sk_never_stored_00003' },
+      });
       expectError(assert, ghost, 404, 'not_found', 'Not found.');
       const list = await gw.api('GET', `${ADMIN}/credentials?limit=200`, { token: a.admin });
       assert.equal(list.status, 200);
@@ -211,10 +245,22 @@ for (const db of await databases()) {
       assert.equal(paged2.pages, paged2.items.length);
       assert.ok(paged2.items.length >= 2);
 
-      expectError(assert, await gw.api('GET', `${ADMIN}/credentials?scope=all`), 400, 'invalid_request', "Query parameter 'scope' must be 'platform' or 'tenant'.");
+      expectError(
+        assert,
+        await gw.api('GET', `${ADMIN}/credentials?scope=all`),
+        400,
+        'invalid_request',
+        "Query parameter 'scope' must be 'platform' or 'tenant'.",
+      );
       expectError(assert, await gw.api('GET', `${ADMIN}/credentials?org=cred-a`), 400, 'invalid_request', "Unknown query parameter 'org'.");
       for (const bad of ['0', '201', 'abc']) {
-        expectError(assert, await gw.api('GET', `${ADMIN}/credentials?limit=${bad}`), 400, 'invalid_request', "Query parameter 'limit' must be an integer between 1 and 200.");
+        expectError(
+          assert,
+          await gw.api('GET', `${ADMIN}/credentials?limit=${bad}`),
+          400,
+          'invalid_request',
+          "Query parameter 'limit' must be an integer between 1 and 200.",
+        );
       }
     });
 
@@ -280,7 +326,10 @@ for (const db of await databases()) {
       await gw.api('PATCH', `${ADMIN}/credentials/${c.id}`, { body: { secret: { key: SECRETS.rotated } } });
       const row2 = await dbh.selectFrom('credentials').selectAll().where('id', '=', c.id).executeTakeFirstOrThrow();
       assert.notEqual(row2.ciphertext, row1.ciphertext);
-      assert.notEqual(Buffer.from(row2.ciphertext, 'base64').subarray(0, 12).toString('hex'), Buffer.from(row1.ciphertext, 'base64').subarray(0, 12).toString('hex'));
+      assert.notEqual(
+        Buffer.from(row2.ciphertext, 'base64').subarray(0, 12).toString('hex'),
+        Buffer.from(row1.ciphertext, 'base64').subarray(0, 12).toString('hex'),
+      );
       assert.deepEqual(decryptPayload(masterKey, row2, row2.ciphertext), { key: SECRETS.rotated });
       // The gateway's cached view uses the new secret.
       const svc = (await gw.gateway.ctx.registry.service('elevenlabs'))!;
@@ -373,7 +422,14 @@ for (const db of await databases()) {
       await gw.gateway.ctx.registry.flushTouches();
       assert.ok(responses.length > 100, `responses recorded: ${responses.length}`);
       assert.ok(gw.logs.length > 100, `log lines: ${gw.logs.length}`);
-      const secrets = [...Object.values(SECRETS), ADMIN_TOKEN, 'sk_valid_but_unused_9', 'sk_unmasked_value_0000', 'sk_before_rotation_01', 'sk_update_me_value_01'];
+      const secrets = [
+        ...Object.values(SECRETS),
+        ADMIN_TOKEN,
+        'sk_valid_but_unused_9',
+        'sk_unmasked_value_0000',
+        'sk_before_rotation_01',
+        'sk_update_me_value_01',
+      ];
       for (const r of responses) {
         const headers = JSON.stringify([...r.headers]);
         for (const s of secrets) {

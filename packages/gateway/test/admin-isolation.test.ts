@@ -108,7 +108,10 @@ for (const db of await databases()) {
       assert.equal(list.body.credentials[0].organization, 'iso-a');
       assert.ok(!list.text.includes(bCred.id) && !list.text.includes(platformCred.id));
       // Creating one for B.
-      const res = await gw.api('POST', `${ADMIN}/credentials`, { token: a.admin, body: { service: 'elevenlabs', scope: 'tenant', organization: 'iso-b', secret: 'sk_planted_secret_01' } });
+      const res = await gw.api('POST', `${ADMIN}/credentials`, {
+        token: a.admin,
+        body: { service: 'elevenlabs', scope: 'tenant', organization: 'iso-b', secret: 'sk_planted_secret_01' },
+      });
       expectError(assert, res, 404, 'not_found', 'Not found.');
       assert.deepEqual(await state(), snapshot);
     });

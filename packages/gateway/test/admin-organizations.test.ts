@@ -85,8 +85,14 @@ for (const db of await databases()) {
         [{ slug: 'v-1', name: 'x', limits: { concurrent_requests: '3' } }, "Field 'limits.concurrent_requests' must be null or a non-negative integer."],
         [{ slug: 'v-1', name: 'x', limits: { per_hour: 3 } }, "Unknown field 'limits.per_hour'."],
         [{ slug: 'v-1', name: 'x', cors_origins: 'https://a.example' }, "Field 'cors_origins' must be an array of origins, not a string."],
-        [{ slug: 'v-1', name: 'x', cors_origins: ['ftp://a.example'] }, "Field 'cors_origins[0]' must be an origin like https://app.example.com or http://localhost:3000."],
-        [{ slug: 'v-1', name: 'x', cors_origins: ['https://ok.example', 'https://a.example/path'] }, "Field 'cors_origins[1]' must be an origin like https://app.example.com or http://localhost:3000."],
+        [
+          { slug: 'v-1', name: 'x', cors_origins: ['ftp://a.example'] },
+          "Field 'cors_origins[0]' must be an origin like https://app.example.com or http://localhost:3000.",
+        ],
+        [
+          { slug: 'v-1', name: 'x', cors_origins: ['https://ok.example', 'https://a.example/path'] },
+          "Field 'cors_origins[1]' must be an origin like https://app.example.com or http://localhost:3000.",
+        ],
         [{ slug: 'v-1', name: 'x', cors_origins: [42] }, "Field 'cors_origins[0]' must be an origin like https://app.example.com or http://localhost:3000."],
         [{ slug: 'v-1', name: 'x', cors_origins: ['*'] }, "Field 'cors_origins[0]' must be an origin like https://app.example.com or http://localhost:3000."],
       ];
@@ -117,7 +123,9 @@ for (const db of await databases()) {
     test('PATCH name, plan, disabled, limits (merged), cors_origins', async () => {
       const created = (await createOrg(gw, 'patchy')).body;
       await gw.api('PUT', `${ADMIN}/plans/pro`, { body: { services: null } });
-      const a = await gw.api('PATCH', `${ADMIN}/organizations/patchy`, { body: { name: 'Patchy Ltd', plan: 'pro', limits: { requests_per_minute: 10, monthly_requests: 500 } } });
+      const a = await gw.api('PATCH', `${ADMIN}/organizations/patchy`, {
+        body: { name: 'Patchy Ltd', plan: 'pro', limits: { requests_per_minute: 10, monthly_requests: 500 } },
+      });
       assert.equal(a.status, 200, a.text);
       assert.equal(a.body.name, 'Patchy Ltd');
       assert.equal(a.body.plan, 'pro');
@@ -150,7 +158,10 @@ for (const db of await databases()) {
         [{ plan: 'missing-plan' }, "Field 'plan' must be null or the name of an existing plan."],
         [{ limits: [] }, "Field 'limits' must be an object or null, not an array."],
         [{ name: 'valid', limits: { monthly_units: -5 } }, "Field 'limits.monthly_units' must be null or a non-negative integer."],
-        [{ name: 'valid', cors_origins: ['https://user:pw@x.example'] }, "Field 'cors_origins[0]' must be an origin like https://app.example.com or http://localhost:3000."],
+        [
+          { name: 'valid', cors_origins: ['https://user:pw@x.example'] },
+          "Field 'cors_origins[0]' must be an origin like https://app.example.com or http://localhost:3000.",
+        ],
         [[], 'Request body must be a JSON object.'],
       ];
       for (const [body, message] of cases) {
@@ -206,7 +217,13 @@ for (const db of await databases()) {
       assert.deepEqual(def.body.organizations, all.body.organizations.slice(0, 50));
 
       for (const bad of ['0', '201', 'abc', '-1', '1.5', '', '10e1']) {
-        expectError(assert, await gw.api('GET', `${ADMIN}/organizations?limit=${bad}`), 400, 'invalid_request', "Query parameter 'limit' must be an integer between 1 and 200.");
+        expectError(
+          assert,
+          await gw.api('GET', `${ADMIN}/organizations?limit=${bad}`),
+          400,
+          'invalid_request',
+          "Query parameter 'limit' must be an integer between 1 and 200.",
+        );
       }
       expectError(assert, await gw.api('GET', `${ADMIN}/organizations?limit=1&limit=2`), 400, 'invalid_request', "Query parameter 'limit' must be given once.");
       for (const bad of ['garbage!', 'eyJ4IjoxfQ', Buffer.from(JSON.stringify(['key', 'x'])).toString('base64url')]) {
@@ -245,7 +262,11 @@ for (const db of await databases()) {
       for (const [name, body, message] of cases) {
         expectError(assert, await gw.api('PUT', `${ADMIN}/plans/${name}`, { body }), 400, 'invalid_request', message);
       }
-      assert.deepEqual((await gw.api('GET', `${ADMIN}/plans/basic`)).body, { name: 'basic', services: ['elevenlabs'], limits: { ...NULL_LIMITS, monthly_requests: 7 } });
+      assert.deepEqual((await gw.api('GET', `${ADMIN}/plans/basic`)).body, {
+        name: 'basic',
+        services: ['elevenlabs'],
+        limits: { ...NULL_LIMITS, monthly_requests: 7 },
+      });
 
       for (const n of ['p-1', 'p-2', 'p-3']) await gw.api('PUT', `${ADMIN}/plans/${n}`, { body: { services: null } });
       const all = await gw.api('GET', `${ADMIN}/plans?limit=200`);
@@ -255,7 +276,13 @@ for (const db of await databases()) {
       const paged = await walk(gw, `${ADMIN}/plans`, 'plans', 2);
       assert.ok(paged.pages >= 3);
       assert.deepEqual(paged.items, all.body.plans);
-      expectError(assert, await gw.api('GET', `${ADMIN}/plans?limit=0`), 400, 'invalid_request', "Query parameter 'limit' must be an integer between 1 and 200.");
+      expectError(
+        assert,
+        await gw.api('GET', `${ADMIN}/plans?limit=0`),
+        400,
+        'invalid_request',
+        "Query parameter 'limit' must be an integer between 1 and 200.",
+      );
     });
   });
 }

@@ -25,13 +25,20 @@ for (const db of await databases()) {
       const r = await gw.api('GET', `${ADMIN}/services`);
       assert.equal(r.status, 200, r.text);
       assert.equal(r.body.next_cursor, null);
-      assert.deepEqual(
-        r.body.services.map((s: any) => s.slug).sort(),
-        [...catalog.keys()].sort(),
-      );
+      assert.deepEqual(r.body.services.map((s: any) => s.slug).sort(), [...catalog.keys()].sort());
       for (const s of r.body.services) {
         const def = catalog.get(s.slug)!;
-        assert.deepEqual(Object.keys(s).sort(), ['base_url', 'credential_name', 'credential_policy', 'credential_schema', 'enabled', 'endpoint_count', 'name', 'slug', 'timeout_ms']);
+        assert.deepEqual(Object.keys(s).sort(), [
+          'base_url',
+          'credential_name',
+          'credential_policy',
+          'credential_schema',
+          'enabled',
+          'endpoint_count',
+          'name',
+          'slug',
+          'timeout_ms',
+        ]);
         assert.deepEqual(s, {
           slug: def.slug,
           name: def.name,
@@ -48,7 +55,13 @@ for (const db of await databases()) {
       const paged = await walk(gw, `${ADMIN}/services`, 'services', 1);
       assert.equal(paged.pages, catalog.size);
       assert.deepEqual(paged.items, r.body.services);
-      expectError(assert, await gw.api('GET', `${ADMIN}/services?limit=201`), 400, 'invalid_request', "Query parameter 'limit' must be an integer between 1 and 200.");
+      expectError(
+        assert,
+        await gw.api('GET', `${ADMIN}/services?limit=201`),
+        400,
+        'invalid_request',
+        "Query parameter 'limit' must be an integer between 1 and 200.",
+      );
     });
 
     test('unknown service → 404 service_not_found on every service route', async () => {
@@ -57,18 +70,38 @@ for (const db of await databases()) {
       expectError(assert, await gw.api('GET', `${ADMIN}/services/nope`), 404, 'service_not_found', msg);
       expectError(assert, await gw.api('PATCH', `${ADMIN}/services/nope`, { body: { enabled: false } }), 404, 'service_not_found', msg);
       expectError(assert, await gw.api('PUT', `${ADMIN}/services/nope/credential-policy`, { body: POLICY_TENANT_ONLY }), 404, 'service_not_found', msg);
-      expectError(assert, await gw.api('PUT', `${ADMIN}/organizations/svc-404/services/nope/credential-policy`, { body: POLICY_TENANT_ONLY }), 404, 'service_not_found', msg);
+      expectError(
+        assert,
+        await gw.api('PUT', `${ADMIN}/organizations/svc-404/services/nope/credential-policy`, { body: POLICY_TENANT_ONLY }),
+        404,
+        'service_not_found',
+        msg,
+      );
       expectError(assert, await gw.api('DELETE', `${ADMIN}/organizations/svc-404/services/nope/credential-policy`), 404, 'service_not_found', msg);
       expectError(assert, await gw.api('PATCH', `${ADMIN}/organizations/svc-404/services/nope`, { body: { enabled: false } }), 404, 'service_not_found', msg);
       // Unknown organization on the per-organization routes.
-      expectError(assert, await gw.api('PUT', `${ADMIN}/organizations/ghost/services/elevenlabs/credential-policy`, { body: POLICY_TENANT_ONLY }), 404, 'not_found', 'Not found.');
+      expectError(
+        assert,
+        await gw.api('PUT', `${ADMIN}/organizations/ghost/services/elevenlabs/credential-policy`, { body: POLICY_TENANT_ONLY }),
+        404,
+        'not_found',
+        'Not found.',
+      );
       expectError(assert, await gw.api('DELETE', `${ADMIN}/organizations/ghost/services/elevenlabs/credential-policy`), 404, 'not_found', 'Not found.');
-      expectError(assert, await gw.api('PATCH', `${ADMIN}/organizations/ghost/services/elevenlabs`, { body: { enabled: false } }), 404, 'not_found', 'Not found.');
+      expectError(
+        assert,
+        await gw.api('PATCH', `${ADMIN}/organizations/ghost/services/elevenlabs`, { body: { enabled: false } }),
+        404,
+        'not_found',
+        'Not found.',
+      );
     });
 
     test('PATCH enabled, base_url, timeout_ms; null resets; the environment override still wins', async () => {
       const o = await orgWithKeys(gw, 'svc-patch');
-      const off = await gw.api('PATCH', `${ADMIN}/services/elevenlabs`, { body: { enabled: false, base_url: 'https://eu.example.com/api/', timeout_ms: 5000 } });
+      const off = await gw.api('PATCH', `${ADMIN}/services/elevenlabs`, {
+        body: { enabled: false, base_url: 'https://eu.example.com/api/', timeout_ms: 5000 },
+      });
       assert.equal(off.status, 200, off.text);
       assert.equal(off.body.enabled, false);
       assert.equal(off.body.base_url, 'https://eu.example.com/api');
@@ -177,7 +210,13 @@ for (const db of await databases()) {
       const off = await gw.api('PATCH', `${ADMIN}/organizations/switch/services/heygen`, { token: o.admin, body: { enabled: false } });
       assert.equal(off.status, 200, off.text);
       assert.deepEqual(off.body, { organization: 'switch', service: 'heygen', enabled: false, credential_policy: null });
-      expectError(assert, await gw.api('GET', '/api/v1/external-proxy/services/heygen', { token: o.member }), 404, 'service_not_found', "External proxy service 'heygen' not found or disabled.");
+      expectError(
+        assert,
+        await gw.api('GET', '/api/v1/external-proxy/services/heygen', { token: o.member }),
+        404,
+        'service_not_found',
+        "External proxy service 'heygen' not found or disabled.",
+      );
       const list = await gw.api('GET', '/api/v1/external-proxy/services', { token: o.member });
       assert.deepEqual(
         list.body.services.map((s: any) => s.slug),

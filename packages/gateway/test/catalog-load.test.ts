@@ -50,15 +50,13 @@ describe('the built-in catalog', () => {
     for (const [svc, action, method, path, req, res] of SPEC_ROWS) {
       const ep = service(svc).endpoints.find((e) => e.slug === action);
       assert.ok(ep, `${svc}/${action} is missing`);
-      assert.deepEqual(
-        [ep.method, ep.path_template, ep.request_mode, ep.response_mode],
-        [method, path, req, res],
-        `${svc}/${action}`,
-      );
+      assert.deepEqual([ep.method, ep.path_template, ep.request_mode, ep.response_mode], [method, path, req, res], `${svc}/${action}`);
     }
     for (const svc of ['elevenlabs', 'heygen']) {
       const expected = SPEC_ROWS.filter((r) => r[0] === svc).map((r) => r[1]);
-      const actual = service(svc).endpoints.slice(0, expected.length).map((e) => e.slug);
+      const actual = service(svc)
+        .endpoints.slice(0, expected.length)
+        .map((e) => e.slug);
       assert.deepEqual(actual, expected, `${svc}: SPEC rows come first`);
     }
     const tts = service('elevenlabs').endpoints.find((e) => e.slug === 'text-to-speech')!;
@@ -279,11 +277,14 @@ describe('loadCatalog on custom directories', () => {
   });
 
   it('names the file for a missing directory', () => {
-    assert.throws(() => loadCatalog(join(tmpRoot, 'nope')), (err: unknown) => {
-      assert.ok(err instanceof CatalogError);
-      assert.match(err.message, /^nope: \(root\): cannot read catalog directory: /);
-      return true;
-    });
+    assert.throws(
+      () => loadCatalog(join(tmpRoot, 'nope')),
+      (err: unknown) => {
+        assert.ok(err instanceof CatalogError);
+        assert.match(err.message, /^nope: \(root\): cannot read catalog directory: /);
+        return true;
+      },
+    );
   });
 
   it('rejects a missing field', () => {
@@ -318,7 +319,12 @@ describe('loadCatalog on custom directories', () => {
   });
 
   it('rejects a wrong type or an out-of-range number', () => {
-    expectError({ 'acme.json': mutated((s) => (s.endpoints[0].query_params = 'format')) }, 'acme.json', 'endpoints[0].query_params', /^must be array \(got string\)$/);
+    expectError(
+      { 'acme.json': mutated((s) => (s.endpoints[0].query_params = 'format')) },
+      'acme.json',
+      'endpoints[0].query_params',
+      /^must be array \(got string\)$/,
+    );
     expectError({ 'acme.json': mutated((s) => (s.endpoints[0].timeout_ms = 50)) }, 'acme.json', 'endpoints[0].timeout_ms', /must be >= 100/);
     expectError({ 'acme.json': mutated((s) => (s.cooldown_statuses = [401, 200])) }, 'acme.json', 'cooldown_statuses[1]', /must be >= 400/);
     expectError({ 'acme.json': mutated((s) => (s.base_url = 'ftp://acme.test')) }, 'acme.json', 'base_url', /http\(s\) URL/);
@@ -346,7 +352,12 @@ describe('loadCatalog on custom directories', () => {
       /\{name\}.*\(got "\/v1\/speak\/\{voice-id\}"\)$/,
     );
     expectError({ 'acme.json': mutated((s) => (s.endpoints[1].path_template = '/v1/{1d}')) }, 'acme.json', 'endpoints[1].path_template', /\[A-Za-z_\]/);
-    expectError({ 'acme.json': mutated((s) => (s.endpoints[1].path_template = 'v1/speak')) }, 'acme.json', 'endpoints[1].path_template', /must start with "\/"/);
+    expectError(
+      { 'acme.json': mutated((s) => (s.endpoints[1].path_template = 'v1/speak')) },
+      'acme.json',
+      'endpoints[1].path_template',
+      /must start with "\/"/,
+    );
     expectError(
       { 'acme.json': mutated((s) => (s.endpoints[1].path_template = '/v1/{id}/x/{id}')) },
       'acme.json',
@@ -358,7 +369,12 @@ describe('loadCatalog on custom directories', () => {
 
   it('requires sunset exactly when deprecated', () => {
     expectError({ 'acme.json': mutated((s) => (s.endpoints[1].deprecated = true)) }, 'acme.json', 'endpoints[1].sunset', /^required when deprecated is true$/);
-    expectError({ 'acme.json': mutated((s) => (s.endpoints[1].sunset = '2026-10-31')) }, 'acme.json', 'endpoints[1].sunset', /^only allowed when deprecated is true$/);
+    expectError(
+      { 'acme.json': mutated((s) => (s.endpoints[1].sunset = '2026-10-31')) },
+      'acme.json',
+      'endpoints[1].sunset',
+      /^only allowed when deprecated is true$/,
+    );
     expectError(
       { 'acme.json': mutated((s) => Object.assign(s.endpoints[1], { deprecated: true, sunset: '31.10.2026' })) },
       'acme.json',

@@ -8,7 +8,11 @@ test('CORS: preflight for configured origins, real requests only for the caller 
   try {
     await seedOrg(gw, 'a');
     await seedOrg(gw, 'b');
-    await gw.gateway.ctx.store.db.updateTable('organizations').set({ cors_origins: JSON.stringify(['http://a.test']) }).where('slug', '=', 'a').execute();
+    await gw.gateway.ctx.store.db
+      .updateTable('organizations')
+      .set({ cors_origins: JSON.stringify(['http://a.test']) })
+      .where('slug', '=', 'a')
+      .execute();
     gw.gateway.ctx.registry.changed();
     const keyA = await seedKey(gw, 'a', 'member');
     const keyB = await seedKey(gw, 'b', 'member');

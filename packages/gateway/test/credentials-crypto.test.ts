@@ -125,7 +125,6 @@ async function keyStub(names: Map<string, string>) {
   });
 }
 
-
 for (const db of await databases()) {
   test(`[${db}] ciphertexts swapped between rows, or copied to another organization → 502 invalid_upstream_key_info`, async () => {
     const names = new Map<string, string>();
@@ -221,11 +220,17 @@ test('[sqlite file] a second gateway with another PORTICO_MASTER_KEY cannot use 
       expectError(assert, await invoke(gw2, apiKey), 502, 'invalid_upstream_key_info', 'invalid key info response');
       expectError(assert, await invoke(gw2, apiKey, { credential_source: 'platform' }), 502, 'invalid_upstream_key_info', 'invalid key info response');
       // Even with the key id column rewritten to claim the new key, GCM refuses the bytes.
-      await gw2.gateway.ctx.store.db.updateTable('credentials').set({ key_id: masterKeyId(Buffer.from(otherKey, 'base64')) }).execute();
+      await gw2.gateway.ctx.store.db
+        .updateTable('credentials')
+        .set({ key_id: masterKeyId(Buffer.from(otherKey, 'base64')) })
+        .execute();
       gw2.gateway.ctx.registry.changed();
       expectError(assert, await invoke(gw2, apiKey), 502, 'invalid_upstream_key_info', 'invalid key info response');
       assert.equal(stub.requests.length, before, 'no upstream call with an undecryptable key');
-      await gw2.gateway.ctx.store.db.updateTable('credentials').set({ key_id: masterKeyId(Buffer.from(MASTER_KEY, 'base64')) }).execute();
+      await gw2.gateway.ctx.store.db
+        .updateTable('credentials')
+        .set({ key_id: masterKeyId(Buffer.from(MASTER_KEY, 'base64')) })
+        .execute();
     } finally {
       await gw2.close();
     }

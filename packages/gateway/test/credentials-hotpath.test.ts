@@ -117,7 +117,10 @@ for (const db of await databases()) {
         }
       });
       assert.equal(q, 0, `warm invokes must not query the database: ${JSON.stringify(lastSeen)}`);
-      assert.deepEqual(keys, Array.from({ length: 20 }, (_, i) => (i % 4 === 3 ? 'P' : 'T')));
+      assert.deepEqual(
+        keys,
+        Array.from({ length: 20 }, (_, i) => (i % 4 === 3 ? 'P' : 'T')),
+      );
 
       // last_used_at still reaches the database (batched, off the request path).
       await registry.flushTouches();
@@ -136,9 +139,13 @@ for (const db of await databases()) {
       assert.equal(afterDisable!.headers.get('x-credential-source'), 'platform');
       // ...and the path is warm again at once.
       keys = [];
-      assert.equal(await queriesDuring(async () => {
-        for (let i = 0; i < 20; i++) keys.push((await invoke(acme)).body?.key);
-      }), 0, `warm again after the reload: ${JSON.stringify(lastSeen)}`);
+      assert.equal(
+        await queriesDuring(async () => {
+          for (let i = 0; i < 20; i++) keys.push((await invoke(acme)).body?.key);
+        }),
+        0,
+        `warm again after the reload: ${JSON.stringify(lastSeen)}`,
+      );
       assert.deepEqual(new Set(keys), new Set(['P']));
 
       // Rotate the platform key's secret in place (same row, new ciphertext).
@@ -156,14 +163,19 @@ for (const db of await databases()) {
       await store.db.updateTable('credentials').set({ status: 'active' }).where('id', '=', tenantId).execute();
       await store.db
         .insertInto('organization_services')
-        .values({ organization: 'acme', service: SVC, enabled: 1, credential_policy: JSON.stringify({ allow_tenant_key: false, allow_platform_key: true, default_source: 'platform', fallback_to_platform_key: false }), updated_at: new Date().toISOString() })
+        .values({
+          organization: 'acme',
+          service: SVC,
+          enabled: 1,
+          credential_policy: JSON.stringify({ allow_tenant_key: false, allow_platform_key: true, default_source: 'platform', fallback_to_platform_key: false }),
+          updated_at: new Date().toISOString(),
+        })
         .execute();
       registry.changed();
       expectError(assert, await invoke(acme), 404, 'credentials_not_found', `No allowed credentials found for external proxy service '${SVC}'.`);
       await store.db.updateTable('organization_services').set({ credential_policy: null }).where('organization', '=', 'acme').execute();
       registry.changed();
       assert.equal((await invoke(acme)).body?.key, 'T');
-
     } finally {
       await gw.close();
       await stub.close();

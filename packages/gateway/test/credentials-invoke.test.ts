@@ -151,7 +151,13 @@ for (const db of await databases()) {
       assertOk(await w.invoke(acme, { credential_source: 'platform' }), 'P', 'platform');
       assertOk(await w.invoke(acme, { credential_source: 'tenant' }), 'T', 'tenant');
       expectError(assert, await w.invoke(beta, { credential_source: 'tenant' }), 404, 'credentials_not_found', NOT_FOUND_MSG);
-      expectError(assert, await w.invoke(acme, { credential_source: 'both' }), 400, 'invalid_request', "Field 'credential_source' must be 'tenant' or 'platform'.");
+      expectError(
+        assert,
+        await w.invoke(acme, { credential_source: 'both' }),
+        400,
+        'invalid_request',
+        "Field 'credential_source' must be 'tenant' or 'platform'.",
+      );
       assertOk(await w.invoke(acme, { credential_source: null }), 'T', 'tenant');
 
       // Service-wide policy in the DB: platform only.
@@ -188,7 +194,13 @@ for (const db of await databases()) {
       // A policy that allows nothing.
       await setOrgPolicy(gw, 'acme', policy(false, false, 'tenant', true));
       expectError(assert, await w.invoke(acme), 400, 'invalid_credential_policy', 'Credential policy does not allow any credential source.');
-      expectError(assert, await w.invoke(acme, { credential_source: 'tenant' }), 400, 'invalid_credential_policy', 'Credential policy does not allow any credential source.');
+      expectError(
+        assert,
+        await w.invoke(acme, { credential_source: 'tenant' }),
+        400,
+        'invalid_credential_policy',
+        'Credential policy does not allow any credential source.',
+      );
 
       // Removing the override falls back to the service policy again; removing that, to the catalog's.
       await setOrgPolicy(gw, 'acme', null);
@@ -595,7 +607,10 @@ for (const db of await databases()) {
 // Runs last (tests of a file run in order).
 test('secret scan: no secret in any captured log line or response body', () => {
   assert.ok(SECRETS.length > 0 && BODIES.length > 0 && GATEWAYS.length > 0);
-  assert.ok(GATEWAYS.every((gw) => gw.logs.length > 0), 'logs were captured');
+  assert.ok(
+    GATEWAYS.every((gw) => gw.logs.length > 0),
+    'logs were captured',
+  );
   for (const gw of GATEWAYS) {
     for (const line of gw.logs) {
       for (const s of SECRETS) assert.ok(!line.includes(s), `secret in a log line: ${line}`);

@@ -174,16 +174,46 @@ describe('truth table: policy x explicit source x keys present (192 cases)', () 
   // A few rows written out by hand, so the oracle itself is checked against the SPEC text.
   test('oracle anchors (hand-written rows)', () => {
     const rows: [Case, Expected][] = [
-      [{ policy: TENANT_PLATFORM, explicit: undefined, tenantKey: true, platformKey: true }, { source: 'tenant', id: 'T1' }],
-      [{ policy: TENANT_PLATFORM, explicit: undefined, tenantKey: false, platformKey: true }, { source: 'platform', id: 'P1' }],
-      [{ policy: policy(true, true, 'tenant', false), explicit: undefined, tenantKey: false, platformKey: true }, { status: 404, code: 'credentials_not_found', message: MSG.credentials_not_found }],
-      [{ policy: policy(true, true, 'platform', true), explicit: undefined, tenantKey: true, platformKey: false }, { status: 404, code: 'credentials_not_found', message: MSG.credentials_not_found }],
-      [{ policy: policy(false, true, 'tenant', false), explicit: undefined, tenantKey: true, platformKey: true }, { source: 'platform', id: 'P1' }],
-      [{ policy: policy(true, false, 'platform', true), explicit: undefined, tenantKey: true, platformKey: true }, { source: 'tenant', id: 'T1' }],
-      [{ policy: policy(true, false, 'tenant', true), explicit: undefined, tenantKey: false, platformKey: true }, { status: 404, code: 'credentials_not_found', message: MSG.credentials_not_found }],
-      [{ policy: TENANT_PLATFORM, explicit: 'tenant', tenantKey: false, platformKey: true }, { status: 404, code: 'credentials_not_found', message: MSG.credentials_not_found }],
-      [{ policy: policy(true, false, 'tenant', true), explicit: 'platform', tenantKey: true, platformKey: true }, { status: 400, code: 'credential_source_not_allowed', message: MSG.credential_source_not_allowed('platform') }],
-      [{ policy: policy(false, false, 'tenant', true), explicit: 'tenant', tenantKey: true, platformKey: true }, { status: 400, code: 'invalid_credential_policy', message: MSG.invalid_credential_policy }],
+      [
+        { policy: TENANT_PLATFORM, explicit: undefined, tenantKey: true, platformKey: true },
+        { source: 'tenant', id: 'T1' },
+      ],
+      [
+        { policy: TENANT_PLATFORM, explicit: undefined, tenantKey: false, platformKey: true },
+        { source: 'platform', id: 'P1' },
+      ],
+      [
+        { policy: policy(true, true, 'tenant', false), explicit: undefined, tenantKey: false, platformKey: true },
+        { status: 404, code: 'credentials_not_found', message: MSG.credentials_not_found },
+      ],
+      [
+        { policy: policy(true, true, 'platform', true), explicit: undefined, tenantKey: true, platformKey: false },
+        { status: 404, code: 'credentials_not_found', message: MSG.credentials_not_found },
+      ],
+      [
+        { policy: policy(false, true, 'tenant', false), explicit: undefined, tenantKey: true, platformKey: true },
+        { source: 'platform', id: 'P1' },
+      ],
+      [
+        { policy: policy(true, false, 'platform', true), explicit: undefined, tenantKey: true, platformKey: true },
+        { source: 'tenant', id: 'T1' },
+      ],
+      [
+        { policy: policy(true, false, 'tenant', true), explicit: undefined, tenantKey: false, platformKey: true },
+        { status: 404, code: 'credentials_not_found', message: MSG.credentials_not_found },
+      ],
+      [
+        { policy: TENANT_PLATFORM, explicit: 'tenant', tenantKey: false, platformKey: true },
+        { status: 404, code: 'credentials_not_found', message: MSG.credentials_not_found },
+      ],
+      [
+        { policy: policy(true, false, 'tenant', true), explicit: 'platform', tenantKey: true, platformKey: true },
+        { status: 400, code: 'credential_source_not_allowed', message: MSG.credential_source_not_allowed('platform') },
+      ],
+      [
+        { policy: policy(false, false, 'tenant', true), explicit: 'tenant', tenantKey: true, platformKey: true },
+        { status: 400, code: 'invalid_credential_policy', message: MSG.invalid_credential_policy },
+      ],
     ];
     for (const [c, want] of rows) assert.deepEqual(oracle(c), want, describeCase(c));
   });
@@ -245,12 +275,22 @@ describe('unusable credentials', () => {
     });
 
     test(`${u.name} credential first in the pool, usable one after it in the same source → the usable one`, () => {
-      const got = outcome({ policy: TENANT_PLATFORM, tenant: [u.make('T1', 'tenant'), cred('T2', 'tenant')], platform: [cred('P1', 'platform')], cooling: u.cooling ? ['T1'] : [] });
+      const got = outcome({
+        policy: TENANT_PLATFORM,
+        tenant: [u.make('T1', 'tenant'), cred('T2', 'tenant')],
+        platform: [cred('P1', 'platform')],
+        cooling: u.cooling ? ['T1'] : [],
+      });
       assertOutcome(got, { source: 'tenant', id: 'T2' }, u.name);
     });
 
     test(`${u.name} tenant credential, fallback not allowed → answered as alone`, () => {
-      const got = outcome({ policy: policy(true, true, 'tenant', false), tenant: [u.make('T1', 'tenant')], platform: [cred('P1', 'platform')], cooling: u.cooling ? ['T1'] : [] });
+      const got = outcome({
+        policy: policy(true, true, 'tenant', false),
+        tenant: [u.make('T1', 'tenant')],
+        platform: [cred('P1', 'platform')],
+        cooling: u.cooling ? ['T1'] : [],
+      });
       assertOutcome(got, u.alone, u.name);
     });
   }
@@ -292,13 +332,22 @@ describe('unusable credentials', () => {
 
 describe('§6 step 4 precedence', () => {
   test('remembered skip (masked) beats cooling down', () => {
-    assertOutcome(outcome({ policy: TENANT_PLATFORM, tenant: [cred('T1', 'tenant', { payload: 'masked' })], platform: [cred('P1', 'platform')], cooling: ['P1'] }), MASKED);
-    assertOutcome(outcome({ policy: TENANT_PLATFORM, tenant: [cred('T1', 'tenant')], platform: [cred('P1', 'platform', { payload: 'masked' })], cooling: ['T1'] }), MASKED);
+    assertOutcome(
+      outcome({ policy: TENANT_PLATFORM, tenant: [cred('T1', 'tenant', { payload: 'masked' })], platform: [cred('P1', 'platform')], cooling: ['P1'] }),
+      MASKED,
+    );
+    assertOutcome(
+      outcome({ policy: TENANT_PLATFORM, tenant: [cred('T1', 'tenant')], platform: [cred('P1', 'platform', { payload: 'masked' })], cooling: ['T1'] }),
+      MASKED,
+    );
   });
 
   test('remembered skip (invalid) beats cooling down, in the same pool too', () => {
     assertOutcome(outcome({ policy: TENANT_PLATFORM, tenant: [cred('T1', 'tenant'), cred('T2', 'tenant', { payload: 'invalid' })], cooling: ['T1'] }), INVALID);
-    assertOutcome(outcome({ policy: TENANT_PLATFORM, tenant: [cred('T1', 'tenant')], platform: [cred('P1', 'platform', { payload: 'invalid' })], cooling: ['T1'] }), INVALID);
+    assertOutcome(
+      outcome({ policy: TENANT_PLATFORM, tenant: [cred('T1', 'tenant')], platform: [cred('P1', 'platform', { payload: 'invalid' })], cooling: ['T1'] }),
+      INVALID,
+    );
   });
 
   test('the first remembered skip wins: pool order within a source', () => {
@@ -314,12 +363,26 @@ describe('§6 step 4 precedence', () => {
   });
 
   test('the first remembered skip wins: source order (tenant before platform)', () => {
-    assertOutcome(outcome({ policy: TENANT_PLATFORM, tenant: [cred('T1', 'tenant', { payload: 'masked' })], platform: [cred('P1', 'platform', { payload: 'invalid' })] }), MASKED);
-    assertOutcome(outcome({ policy: TENANT_PLATFORM, tenant: [cred('T1', 'tenant', { payload: 'invalid' })], platform: [cred('P1', 'platform', { payload: 'masked' })] }), INVALID);
+    assertOutcome(
+      outcome({ policy: TENANT_PLATFORM, tenant: [cred('T1', 'tenant', { payload: 'masked' })], platform: [cred('P1', 'platform', { payload: 'invalid' })] }),
+      MASKED,
+    );
+    assertOutcome(
+      outcome({ policy: TENANT_PLATFORM, tenant: [cred('T1', 'tenant', { payload: 'invalid' })], platform: [cred('P1', 'platform', { payload: 'masked' })] }),
+      INVALID,
+    );
   });
 
   test('cooling down beats not-found (disabled / expired / empty sources)', () => {
-    assertOutcome(outcome({ policy: TENANT_PLATFORM, tenant: [cred('T1', 'tenant', { status: 'disabled' }), cred('T2', 'tenant')], platform: [cred('P1', 'platform', { expiresAt: NOW - 1 })], cooling: ['T2'] }), MISSING);
+    assertOutcome(
+      outcome({
+        policy: TENANT_PLATFORM,
+        tenant: [cred('T1', 'tenant', { status: 'disabled' }), cred('T2', 'tenant')],
+        platform: [cred('P1', 'platform', { expiresAt: NOW - 1 })],
+        cooling: ['T2'],
+      }),
+      MISSING,
+    );
     assertOutcome(outcome({ policy: TENANT_PLATFORM, tenant: [], platform: [cred('P1', 'platform')], cooling: ['P1'] }), MISSING);
   });
 
@@ -333,15 +396,33 @@ describe('§6 step 4 precedence', () => {
     assertOutcome(outcome({ policy: tenantOnly, platform: [cred('P1', 'platform', { payload: 'masked' })] }), NOT_FOUND);
     assertOutcome(outcome({ policy: TENANT_PLATFORM, explicit: 'tenant', platform: [cred('P1', 'platform')], cooling: ['P1'] }), NOT_FOUND);
     assertOutcome(outcome({ policy: TENANT_PLATFORM, explicit: 'tenant', platform: [cred('P1', 'platform', { payload: 'invalid' })] }), NOT_FOUND);
-    assertOutcome(outcome({ policy: policy(true, true, 'platform', true), tenant: [cred('T1', 'tenant', { payload: 'masked' })], platform: [cred('P1', 'platform')], cooling: ['P1'] }), MISSING);
+    assertOutcome(
+      outcome({
+        policy: policy(true, true, 'platform', true),
+        tenant: [cred('T1', 'tenant', { payload: 'masked' })],
+        platform: [cred('P1', 'platform')],
+        cooling: ['P1'],
+      }),
+      MISSING,
+    );
   });
 
   test('a disabled or expired credential holding a masked value is not a remembered skip', () => {
-    assertOutcome(outcome({ policy: TENANT_PLATFORM, tenant: [cred('T1', 'tenant', { status: 'disabled', payload: 'masked' }), cred('T2', 'tenant', { expiresAt: NOW - 1, payload: 'invalid' })] }), NOT_FOUND);
+    assertOutcome(
+      outcome({
+        policy: TENANT_PLATFORM,
+        tenant: [cred('T1', 'tenant', { status: 'disabled', payload: 'masked' }), cred('T2', 'tenant', { expiresAt: NOW - 1, payload: 'invalid' })],
+      }),
+      NOT_FOUND,
+    );
   });
 
   test('policy checks come before everything else', () => {
-    assertOutcome(outcome({ policy: policy(false, false, 'tenant', true), explicit: 'platform', platform: [cred('P1', 'platform')] }), { status: 400, code: 'invalid_credential_policy', message: MSG.invalid_credential_policy });
+    assertOutcome(outcome({ policy: policy(false, false, 'tenant', true), explicit: 'platform', platform: [cred('P1', 'platform')] }), {
+      status: 400,
+      code: 'invalid_credential_policy',
+      message: MSG.invalid_credential_policy,
+    });
     assertOutcome(outcome({ policy: policy(false, true, 'tenant', true), explicit: 'tenant', tenant: [cred('T1', 'tenant', { payload: 'masked' })] }), {
       status: 400,
       code: 'credential_source_not_allowed',
@@ -389,7 +470,10 @@ describe('key pools', () => {
   test('a large poolStart wraps around', () => {
     const r = resolveCredential(input({ policy: TENANT_PLATFORM, platform: pool(), poolStart: () => 3 * 1000 + 2 }));
     assert.equal(r.credential.id, 'C');
-    assert.deepEqual(r.rest.map((c) => c.id), ['A', 'B']);
+    assert.deepEqual(
+      r.rest.map((c) => c.id),
+      ['A', 'B'],
+    );
   });
 
   test('cooling credentials leave the rotation; poolStart is told the candidate count', () => {
@@ -405,22 +489,34 @@ describe('key pools', () => {
       ['platform', 2],
     ]);
     const r = resolveCredential(input({ policy: TENANT_PLATFORM, platform: pool(), cooling: ['B'], poolStart: () => 0 }));
-    assert.deepEqual(r.rest.map((c) => c.id), ['C']);
+    assert.deepEqual(
+      r.rest.map((c) => c.id),
+      ['C'],
+    );
   });
 
   test('disabled and expired credentials leave the rotation', () => {
     const creds = [cred('A', 'platform'), cred('B', 'platform', { status: 'disabled' }), cred('C', 'platform', { expiresAt: NOW - 1 }), cred('D', 'platform')];
     const poolStart = counter();
     const got = [0, 1, 2, 3].map(() => resolveCredential(input({ policy: TENANT_PLATFORM, platform: creds, poolStart })));
-    assert.deepEqual(got.map((r) => r.credential.id), ['A', 'D', 'A', 'D']);
-    assert.deepEqual(got.map((r) => r.rest.map((c) => c.id)), [['D'], ['A'], ['D'], ['A']]);
+    assert.deepEqual(
+      got.map((r) => r.credential.id),
+      ['A', 'D', 'A', 'D'],
+    );
+    assert.deepEqual(
+      got.map((r) => r.rest.map((c) => c.id)),
+      [['D'], ['A'], ['D'], ['A']],
+    );
   });
 
   test('a skipped (unusable) candidate is passed over and not offered as a retry target', () => {
     const creds = [cred('A', 'platform'), cred('B', 'platform', { payload: 'invalid' }), cred('C', 'platform')];
     const r = resolveCredential(input({ policy: TENANT_PLATFORM, platform: creds, poolStart: () => 1 }));
     assert.equal(r.credential.id, 'C');
-    assert.deepEqual(r.rest.map((c) => c.id), ['A']);
+    assert.deepEqual(
+      r.rest.map((c) => c.id),
+      ['A'],
+    );
   });
 
   test('each source rotates on its own counter', () => {
@@ -429,17 +525,32 @@ describe('key pools', () => {
     const tenant = [cred('T1', 'tenant', { payload: 'masked' }), cred('T2', 'tenant', { payload: 'masked' })];
     const ids = [0, 1, 2].map(() => resolveCredential(input({ policy: TENANT_PLATFORM, tenant, platform: pool(), poolStart })).credential.id);
     assert.deepEqual(ids, ['A', 'B', 'C']);
-    assert.deepEqual(calls.map(([s]) => s), ['tenant', 'platform', 'tenant', 'platform', 'tenant', 'platform']);
+    assert.deepEqual(
+      calls.map(([s]) => s),
+      ['tenant', 'platform', 'tenant', 'platform', 'tenant', 'platform'],
+    );
   });
 
   test('nextCandidate skips cooling and unusable ones, keeps order, null when none is left', () => {
-    const rest = [cred('B', 'platform'), cred('C', 'platform', { payload: 'invalid' }), cred('D', 'platform', { payload: 'masked' }), cred('E', 'platform'), cred('F', 'platform')];
+    const rest = [
+      cred('B', 'platform'),
+      cred('C', 'platform', { payload: 'invalid' }),
+      cred('D', 'platform', { payload: 'masked' }),
+      cred('E', 'platform'),
+      cred('F', 'platform'),
+    ];
     const check = (c: Cred) => c.payload;
     assert.equal(nextCandidate(rest, (id) => id === 'B', check)?.id, 'E');
     assert.equal(nextCandidate(rest, () => false, check)?.id, 'B');
     assert.equal(nextCandidate(rest, (id) => id === 'B' || id === 'E', check)?.id, 'F');
-    assert.equal(nextCandidate(rest, (id) => id !== 'C' && id !== 'D', check), null);
-    assert.equal(nextCandidate([], () => false, check), null);
+    assert.equal(
+      nextCandidate(rest, (id) => id !== 'C' && id !== 'D', check),
+      null,
+    );
+    assert.equal(
+      nextCandidate([], () => false, check),
+      null,
+    );
   });
 
   test('the retry target after a cool-down is the next candidate of the same source, never the other source', () => {
@@ -448,7 +559,14 @@ describe('key pools', () => {
     assert.equal(r.credential.id, 'T1');
     assert.equal(r.rest.length, 0);
     cooling.add('T1');
-    assert.equal(nextCandidate(r.rest, (id) => cooling.has(id), (c) => c.payload), null);
+    assert.equal(
+      nextCandidate(
+        r.rest,
+        (id) => cooling.has(id),
+        (c) => c.payload,
+      ),
+      null,
+    );
   });
 });
 

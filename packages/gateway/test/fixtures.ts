@@ -21,7 +21,18 @@ export async function seedKey(gw: TestGateway, org: string, role: 'admin' | 'mem
   const { key, prefix, hash } = generateApiKey();
   await gw.gateway.ctx.store.db
     .insertInto('api_keys')
-    .values({ id: ulid(), organization: org, name: 'test', role, prefix, hash, expires_at: null, created_at: new Date().toISOString(), last_used_at: null, revoked_at: null })
+    .values({
+      id: ulid(),
+      organization: org,
+      name: 'test',
+      role,
+      prefix,
+      hash,
+      expires_at: null,
+      created_at: new Date().toISOString(),
+      last_used_at: null,
+      revoked_at: null,
+    })
     .execute();
   gw.gateway.ctx.registry.changed();
   return key;
@@ -74,7 +85,9 @@ export interface StubRequest {
 }
 
 /** A local upstream whose answers each test scripts; it records every request it gets. */
-export async function startStub(handler: (req: StubRequest, res: ServerResponse) => void | Promise<void>): Promise<{ url: string; requests: StubRequest[]; server: Server; close(): Promise<void> }> {
+export async function startStub(
+  handler: (req: StubRequest, res: ServerResponse) => void | Promise<void>,
+): Promise<{ url: string; requests: StubRequest[]; server: Server; close(): Promise<void> }> {
   const requests: StubRequest[] = [];
   const server = createServer(async (req, res) => {
     const chunks: Buffer[] = [];

@@ -6,7 +6,13 @@ import { seedCredential, seedKey, seedOrg, startStub } from './fixtures.ts';
 test('invoke relays json and binary, injects the key, strips client auth', async () => {
   const stub = await startStub((req, res) => {
     if (req.url.startsWith('/v1/voices')) {
-      res.writeHead(200, { 'content-type': 'application/json', 'x-request-id': 'up-1', 'set-cookie': 'a=b', 'access-control-allow-origin': '*', 'character-cost': '5' });
+      res.writeHead(200, {
+        'content-type': 'application/json',
+        'x-request-id': 'up-1',
+        'set-cookie': 'a=b',
+        'access-control-allow-origin': '*',
+        'character-cost': '5',
+      });
       res.end(JSON.stringify({ voices: [{ voice_id: 'v1' }] }));
     } else if (req.url.startsWith('/v1/text-to-speech/')) {
       res.writeHead(200, { 'content-type': 'audio/mpeg' });
@@ -20,7 +26,11 @@ test('invoke relays json and binary, injects the key, strips client auth', async
     await seedOrg(gw, 'acme');
     const key = await seedKey(gw, 'acme');
     await seedCredential(gw, { service: 'elevenlabs', scope: 'platform', key: 'sk_platform_secret_1234' });
-    const r = await gw.api('POST', '/api/v1/external-proxy/elevenlabs/list-voices', { token: key, body: {}, headers: { cookie: 'c=d', 'x-request-id': 'client-rid-1' } });
+    const r = await gw.api('POST', '/api/v1/external-proxy/elevenlabs/list-voices', {
+      token: key,
+      body: {},
+      headers: { cookie: 'c=d', 'x-request-id': 'client-rid-1' },
+    });
     assert.equal(r.status, 200, r.text);
     assert.deepEqual(r.body, { voices: [{ voice_id: 'v1' }] });
     assert.equal(r.headers.get('x-request-id'), 'client-rid-1');

@@ -51,7 +51,13 @@ test('1 GB binary relay grows the gateway RSS by less than 64 MB', { timeout: 12
   try {
     const url = `http://127.0.0.1:${port}`;
     for (let i = 0; i < 100; i++) {
-      if (await fetch(url + '/readyz').then((r) => r.ok, () => false)) break;
+      if (
+        await fetch(url + '/readyz').then(
+          (r) => r.ok,
+          () => false,
+        )
+      )
+        break;
       await new Promise((r) => setTimeout(r, 100));
     }
     // Warm up the path once so start-up allocations are not counted as growth.
@@ -79,7 +85,9 @@ test('1 GB binary relay grows the gateway RSS by less than 64 MB', { timeout: 12
     if (process.env.MEMTRACE) console.log('# samples', samples.join(' '));
     assert.equal(received, GB);
     const growth = peak - start;
-    console.log(`# 1 GB relayed in ${seconds.toFixed(1)} s (${(1024 / seconds).toFixed(0)} MB/s); RSS ${(start / 2 ** 20).toFixed(0)} → peak ${(peak / 2 ** 20).toFixed(0)} MB (+${(growth / 2 ** 20).toFixed(1)} MB)`);
+    console.log(
+      `# 1 GB relayed in ${seconds.toFixed(1)} s (${(1024 / seconds).toFixed(0)} MB/s); RSS ${(start / 2 ** 20).toFixed(0)} → peak ${(peak / 2 ** 20).toFixed(0)} MB (+${(growth / 2 ** 20).toFixed(1)} MB)`,
+    );
     assert.ok(growth < 64 * 1024 * 1024, `RSS grew by ${(growth / 2 ** 20).toFixed(1)} MB`);
   } finally {
     child.kill('SIGTERM');

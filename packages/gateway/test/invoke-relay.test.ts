@@ -36,7 +36,9 @@ before(async () => {
     } else if (fault === '500') {
       res.writeHead(500, { 'content-type': 'application/json' }).end('{"detail":{"status":"internal","message":"boom"}}');
     } else if (fault === '422') {
-      res.writeHead(422, { 'content-type': 'application/json', 'retry-after': '3', 'set-cookie': 'x=y' }).end('{"detail":[{"loc":["body","text"],"msg":"field required"}]}');
+      res
+        .writeHead(422, { 'content-type': 'application/json', 'retry-after': '3', 'set-cookie': 'x=y' })
+        .end('{"detail":[{"loc":["body","text"],"msg":"field required"}]}');
     } else if (fault === 'heygen401') {
       res.writeHead(401, { 'content-type': 'application/json' }).end('{"code":400112,"message":"Unauthorized"}');
     } else if (fault === 'big') {
@@ -208,7 +210,10 @@ test('path values are encoded as one segment; traversal never reaches the upstre
     const r = await invoke('elevenlabs', 'get-voice', { path_params: { voice_id: bad } }, { 'x-test': 'echo' });
     expectError(assert, r, 400, 'invalid_path_parameter', 'Invalid path parameter: voice_id');
   }
-  for (const [value, message] of [[true, "Path parameter 'voice_id' must be a string or a number."], [{}, "Path parameter 'voice_id' must be a string or a number."]] as const) {
+  for (const [value, message] of [
+    [true, "Path parameter 'voice_id' must be a string or a number."],
+    [{}, "Path parameter 'voice_id' must be a string or a number."],
+  ] as const) {
     expectError(assert, await invoke('elevenlabs', 'get-voice', { path_params: { voice_id: value } }), 400, 'invalid_request', message);
   }
   for (const missing of [undefined, null, '']) {
@@ -265,11 +270,21 @@ test('multipart invokes stream every field except payload upstream', async () =>
   assert.equal(Number(seen.headers['content-length']), Buffer.byteLength(seen.body, 'latin1'));
 
   const json = await invoke('elevenlabs', 'speech-to-speech', { path_params: { voice_id: 'v' } });
-  expectError(assert, json, 400, 'invalid_request', "Endpoint 'speech-to-speech' takes multipart/form-data: send the invoke as multipart with a 'payload' field.");
+  expectError(
+    assert,
+    json,
+    400,
+    'invalid_request',
+    "Endpoint 'speech-to-speech' takes multipart/form-data: send the invoke as multipart with a 'payload' field.",
+  );
   const missing = new FormData();
   missing.append('payload', JSON.stringify({}));
   missing.append('audio', new Blob(['x']), 'a.wav');
-  const r = await fetch(gw.url + '/api/v1/external-proxy/elevenlabs/speech-to-speech', { method: 'POST', headers: { authorization: `Bearer ${key}` }, body: missing });
+  const r = await fetch(gw.url + '/api/v1/external-proxy/elevenlabs/speech-to-speech', {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}` },
+    body: missing,
+  });
   assert.equal(r.status, 400);
   assert.equal(((await r.json()) as { error: { code: string } }).error.code, 'missing_path_parameter');
 });

@@ -22,9 +22,14 @@ for (const db of await databases()) {
       const k = await gw.api('POST', '/api/v1/admin/organizations/acme/api-keys', { body: { name: 'backend', role: 'admin' } });
       assert.equal(k.status, 201);
       key = k.body.key;
-      const el = await gw.api('POST', '/api/v1/admin/credentials', { body: { service: 'elevenlabs', scope: 'platform', label: 'main', secret: { key: 'sandbox_platform_el_key' } } });
+      const el = await gw.api('POST', '/api/v1/admin/credentials', {
+        body: { service: 'elevenlabs', scope: 'platform', label: 'main', secret: { key: 'sandbox_platform_el_key' } },
+      });
       assert.equal(el.status, 201, el.text);
-      const hg = await gw.api('POST', '/api/v1/admin/credentials', { token: key, body: { service: 'heygen', scope: 'tenant', secret: 'sandbox_acme_heygen_key' } });
+      const hg = await gw.api('POST', '/api/v1/admin/credentials', {
+        token: key,
+        body: { service: 'heygen', scope: 'tenant', secret: 'sandbox_acme_heygen_key' },
+      });
       assert.equal(hg.status, 201, hg.text);
     });
 
@@ -38,7 +43,10 @@ for (const db of await databases()) {
 
     test('discovery lists both services with their endpoints and what is configured', async () => {
       const list = await gw.api('GET', '/api/v1/external-proxy/services', { token: key });
-      assert.deepEqual(list.body.services.map((s: { slug: string }) => s.slug), ['elevenlabs', 'heygen']);
+      assert.deepEqual(
+        list.body.services.map((s: { slug: string }) => s.slug),
+        ['elevenlabs', 'heygen'],
+      );
       const detail = await gw.api('GET', '/api/v1/external-proxy/services/heygen', { token: key });
       assert.deepEqual(detail.body.credentials_configured, { tenant: true, platform: false });
       const gen = detail.body.endpoints.find((e: { slug: string }) => e.slug === 'generate-video-v2');
@@ -47,8 +55,20 @@ for (const db of await databases()) {
       const ep = await gw.api('GET', '/api/v1/external-proxy/services/elevenlabs/endpoints/text-to-speech', { token: key });
       assert.deepEqual(ep.body.path_params, ['voice_id']);
       assert.equal(ep.body.response_mode, 'binary');
-      expectError(assert, await gw.api('GET', '/api/v1/external-proxy/services/nope', { token: key }), 404, 'service_not_found', "External proxy service 'nope' not found or disabled.");
-      expectError(assert, await gw.api('GET', '/api/v1/external-proxy/services/heygen/endpoints/nope', { token: key }), 404, 'endpoint_not_found', "External proxy endpoint 'nope' not found for service 'heygen'.");
+      expectError(
+        assert,
+        await gw.api('GET', '/api/v1/external-proxy/services/nope', { token: key }),
+        404,
+        'service_not_found',
+        "External proxy service 'nope' not found or disabled.",
+      );
+      expectError(
+        assert,
+        await gw.api('GET', '/api/v1/external-proxy/services/heygen/endpoints/nope', { token: key }),
+        404,
+        'endpoint_not_found',
+        "External proxy endpoint 'nope' not found for service 'heygen'.",
+      );
     });
 
     test('text-to-speech returns a playable MP3 whose length follows the text', async () => {
@@ -109,7 +129,9 @@ for (const db of await databases()) {
     });
 
     test('a credential that the provider rejects: upstream_auth_failed, then cooling down', async () => {
-      const bad = await gw.api('POST', '/api/v1/admin/credentials', { body: { service: 'elevenlabs', scope: 'tenant', organization: 'acme', secret: 'sk_not_a_sandbox_key_1234' } });
+      const bad = await gw.api('POST', '/api/v1/admin/credentials', {
+        body: { service: 'elevenlabs', scope: 'tenant', organization: 'acme', secret: 'sk_not_a_sandbox_key_1234' },
+      });
       assert.equal(bad.status, 201);
       const r = await invoke('elevenlabs', 'list-voices', { credential_source: 'tenant' });
       expectError(assert, r, 502, 'upstream_auth_failed', 'The upstream external service rejected the configured credentials.');

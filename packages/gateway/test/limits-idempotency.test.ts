@@ -95,7 +95,13 @@ for (const { name, make } of setups) {
       const big = await w.invoke('text-to-speech-with-timestamps', tts({ size: 1024 * 1024 + 10 }), ikey('big-1'));
       assert.equal(big.status, 200);
       assert.ok(big.text.length > 1024 * 1024);
-      expectError(assert, await w.invoke('text-to-speech-with-timestamps', tts({ size: 1024 * 1024 + 10 }), ikey('big-1')), 422, 'idempotency_key_reused', REUSED);
+      expectError(
+        assert,
+        await w.invoke('text-to-speech-with-timestamps', tts({ size: 1024 * 1024 + 10 }), ikey('big-1')),
+        422,
+        'idempotency_key_reused',
+        REUSED,
+      );
       assert.equal(w.up.requests.length, 3);
     } finally {
       await w.close();

@@ -151,7 +151,9 @@ for (const kind of await kinds()) {
 test('plan limits apply; an organization override wins field by field', async () => {
   const w = await world();
   try {
-    const plan = await w.gw.api('PUT', '/api/v1/admin/plans/small', { body: { services: null, limits: { requests_per_minute: 2, concurrent_requests: null, monthly_requests: null, monthly_units: null } } });
+    const plan = await w.gw.api('PUT', '/api/v1/admin/plans/small', {
+      body: { services: null, limits: { requests_per_minute: 2, concurrent_requests: null, monthly_requests: null, monthly_units: null } },
+    });
     assert.ok(plan.status === 201 || plan.status === 200, plan.text);
     const patch = await w.gw.api('PATCH', `/api/v1/admin/organizations/${w.org}`, { body: { plan: 'small' } });
     assert.equal(patch.status, 200, patch.text);
@@ -166,27 +168,31 @@ test('plan limits apply; an organization override wins field by field', async ()
   }
 });
 
-test('monthly counters survive a restart: they start from the metered usage in the database', { skip: !(await postgresAvailable()) && 'PostgreSQL unreachable' }, async () => {
-  const schema = freshSchema();
-  const up = await upstream();
-  try {
-    const gw1 = await startGateway({ db: 'postgres', schema, env: { PORTICO_BASE_URL_ELEVENLABS: up.url } });
-    await seedOrg(gw1, 'acme');
-    const key = await seedKey(gw1, 'acme');
-    await seedCredential(gw1, { service: 'elevenlabs', scope: 'platform', key: 'sk_platform_key_0001' });
-    await gw1.api('PATCH', '/api/v1/admin/organizations/acme', { body: { limits: { monthly_requests: 3 } } });
-    for (let i = 0; i < 2; i++) assert.equal((await gw1.api('POST', `${INVOKE}/list-voices`, { token: key, body: {} })).status, 200);
-    await gw1.close(); // flushes the usage rows
-
-    const gw2 = await startGateway({ db: 'postgres', schema, env: { PORTICO_BASE_URL_ELEVENLABS: up.url } });
+test(
+  'monthly counters survive a restart: they start from the metered usage in the database',
+  { skip: !(await postgresAvailable()) && 'PostgreSQL unreachable' },
+  async () => {
+    const schema = freshSchema();
+    const up = await upstream();
     try {
-      assert.equal((await gw2.api('POST', `${INVOKE}/list-voices`, { token: key, body: {} })).status, 200);
-      expectError(assert, await gw2.api('POST', `${INVOKE}/list-voices`, { token: key, body: {} }), 429, 'quota_exceeded', QUOTA_MSG);
+      const gw1 = await startGateway({ db: 'postgres', schema, env: { PORTICO_BASE_URL_ELEVENLABS: up.url } });
+      await seedOrg(gw1, 'acme');
+      const key = await seedKey(gw1, 'acme');
+      await seedCredential(gw1, { service: 'elevenlabs', scope: 'platform', key: 'sk_platform_key_0001' });
+      await gw1.api('PATCH', '/api/v1/admin/organizations/acme', { body: { limits: { monthly_requests: 3 } } });
+      for (let i = 0; i < 2; i++) assert.equal((await gw1.api('POST', `${INVOKE}/list-voices`, { token: key, body: {} })).status, 200);
+      await gw1.close(); // flushes the usage rows
+
+      const gw2 = await startGateway({ db: 'postgres', schema, env: { PORTICO_BASE_URL_ELEVENLABS: up.url } });
+      try {
+        assert.equal((await gw2.api('POST', `${INVOKE}/list-voices`, { token: key, body: {} })).status, 200);
+        expectError(assert, await gw2.api('POST', `${INVOKE}/list-voices`, { token: key, body: {} }), 429, 'quota_exceeded', QUOTA_MSG);
+      } finally {
+        await gw2.close();
+      }
     } finally {
-      await gw2.close();
+      await up.close();
+      await dropSchema(schema);
     }
-  } finally {
-    await up.close();
-    await dropSchema(schema);
-  }
-});
+  },
+);

@@ -46,7 +46,10 @@ for (const db of await databases()) {
       const byKey = await w.gw.api('GET', `${USAGE}?organization=${w.org}&group_by=key`);
       assert.deepEqual(byKey.body.usage.map((u: any) => u.requests).sort(), [1, 5]);
       const byDay = await w.gw.api('GET', `${USAGE}?group_by=day`);
-      assert.deepEqual(byDay.body.usage.map((u: any) => [u.key, u.requests]), [[new Date().toISOString().slice(0, 10), 6]]);
+      assert.deepEqual(
+        byDay.body.usage.map((u: any) => [u.key, u.requests]),
+        [[new Date().toISOString().slice(0, 10), 6]],
+      );
 
       // The stored rows carry every field.
       const rows = await w.gw.gateway.ctx.store.db.selectFrom('usage_events').selectAll().where('action', '=', 'text-to-speech').execute();
@@ -109,9 +112,21 @@ test('usage report permissions and parameters', async () => {
     const all = await w.gw.api('GET', `${USAGE}?group_by=service`);
     assert.equal(all.body.usage[0].requests, 2);
 
-    expectError(assert, await w.gw.api('GET', `${USAGE}?group_by=month`), 400, 'invalid_request', "Query parameter 'group_by' must be one of day, service, action, key.");
+    expectError(
+      assert,
+      await w.gw.api('GET', `${USAGE}?group_by=month`),
+      400,
+      'invalid_request',
+      "Query parameter 'group_by' must be one of day, service, action, key.",
+    );
     expectError(assert, await w.gw.api('GET', `${USAGE}?since=2020-01-01`), 400, 'invalid_request', "Unknown query parameter 'since'.");
-    expectError(assert, await w.gw.api('GET', `${USAGE}?from=yesterday`), 400, 'invalid_request', "Query parameter 'from' must be an RFC 3339 date-time or a date (YYYY-MM-DD).");
+    expectError(
+      assert,
+      await w.gw.api('GET', `${USAGE}?from=yesterday`),
+      400,
+      'invalid_request',
+      "Query parameter 'from' must be an RFC 3339 date-time or a date (YYYY-MM-DD).",
+    );
     expectError(assert, await w.gw.api('GET', `${USAGE}?from=2030-01-02&to=2030-01-01`), 400, 'invalid_request', "Query parameter 'from' must be before 'to'.");
     // Refused requests are metered too (status 429, no upstream status).
     await w.setLimits({ requests_per_minute: 0 });

@@ -12,7 +12,10 @@ test('secrets are redacted from log lines', async () => {
     },
   });
   const log = createLogger('info', sink);
-  log.info({ req: { headers: { authorization: 'Bearer ptk_x_SECRET1', 'xi-api-key': 'SECRET2', 'x-api-key': 'SECRET3', cookie: 'SECRET4', accept: 'kept' } } }, 'r');
+  log.info(
+    { req: { headers: { authorization: 'Bearer ptk_x_SECRET1', 'xi-api-key': 'SECRET2', 'x-api-key': 'SECRET3', cookie: 'SECRET4', accept: 'kept' } } },
+    'r',
+  );
   log.info({ headers: { 'x-api-key': 'SECRET5' } }, 'h');
   log.info({ secret: 'SECRET6', credential: { key: 'SECRET7' }, admin_token: 'SECRET8' }, 'f');
   await new Promise((r) => setImmediate(r));

@@ -219,7 +219,13 @@ export async function spawnGateway(env: Record<string, string>, args: string[] =
   const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; ; i++) {
-    if (await fetch(url + '/readyz').then((r) => r.ok, () => false)) break;
+    if (
+      await fetch(url + '/readyz').then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      break;
     if (proc.exitCode !== null || i > 150) {
       proc.kill('SIGKILL');
       throw new Error(`gateway process did not start:\n${output.join('\n')}`);
@@ -239,7 +245,14 @@ export async function spawnGateway(env: Record<string, string>, args: string[] =
 }
 
 /** One HTTP call to a gateway URL with an API key. */
-export async function call(url: string, token: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiResponse> {
+export async function call(
+  url: string,
+  token: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<ApiResponse> {
   const h: Record<string, string> = { authorization: `Bearer ${token}`, ...headers };
   if (body !== undefined) h['content-type'] = 'application/json';
   const res = await fetch(url + path, { method, headers: h, body: body === undefined ? undefined : JSON.stringify(body) });

@@ -47,10 +47,34 @@ test('body errors: malformed JSON, wrong type, too large, unknown content type',
     expectError(assert, await gw.api('POST', path, { token: key, body: '{"a":' }), 400, 'invalid_request', 'Request body is not valid JSON.');
     expectError(assert, await gw.api('POST', path, { token: key, body: '[1]' }), 400, 'invalid_request', 'Invoke body must be a JSON object.');
     expectError(assert, await gw.api('POST', path, { token: key, body: { path_params: 3 } }), 400, 'invalid_request', "Field 'path_params' must be an object.");
-    expectError(assert, await gw.api('POST', path, { token: key, body: { credential_source: 'mine' } }), 400, 'invalid_request', "Field 'credential_source' must be 'tenant' or 'platform'.");
-    expectError(assert, await gw.api('POST', path, { token: key, body: { body: { x: 1 } } }), 400, 'invalid_request', "Field 'body' must be absent: endpoint 'list-voices' takes no request body.");
-    expectError(assert, await gw.api('POST', path, { token: key, body: { query: { nope: 1 } } }), 400, 'invalid_query_parameter', 'Unknown query parameter: nope');
-    expectError(assert, await gw.api('POST', path, { token: key, body: JSON.stringify({ pad: 'x'.repeat(4096) }) }), 413, 'payload_too_large', 'Request body is too large.');
+    expectError(
+      assert,
+      await gw.api('POST', path, { token: key, body: { credential_source: 'mine' } }),
+      400,
+      'invalid_request',
+      "Field 'credential_source' must be 'tenant' or 'platform'.",
+    );
+    expectError(
+      assert,
+      await gw.api('POST', path, { token: key, body: { body: { x: 1 } } }),
+      400,
+      'invalid_request',
+      "Field 'body' must be absent: endpoint 'list-voices' takes no request body.",
+    );
+    expectError(
+      assert,
+      await gw.api('POST', path, { token: key, body: { query: { nope: 1 } } }),
+      400,
+      'invalid_query_parameter',
+      'Unknown query parameter: nope',
+    );
+    expectError(
+      assert,
+      await gw.api('POST', path, { token: key, body: JSON.stringify({ pad: 'x'.repeat(4096) }) }),
+      413,
+      'payload_too_large',
+      'Request body is too large.',
+    );
     const r = await gw.api('POST', path, { token: key, body: 'x', headers: { 'content-type': 'application/xml' } });
     expectError(assert, r, 400, 'invalid_request', 'Unsupported Content-Type; send application/json.');
   } finally {
@@ -83,7 +107,10 @@ test('unexpected failures: 500 without a stack, readyz 503 while the database is
     const ready = await gw.api('GET', '/readyz', { token: null });
     expectError(assert, ready, 503, 'service_unavailable', 'Service temporarily unavailable.');
     await new Promise((res) => setTimeout(res, 50));
-    assert.ok(gw.logs.some((l) => l.includes('unhandled error') && l.includes('"stack"')), 'the stack goes to the log');
+    assert.ok(
+      gw.logs.some((l) => l.includes('unhandled error') && l.includes('"stack"')),
+      'the stack goes to the log',
+    );
   } finally {
     await gw.gateway.close().catch(() => {});
   }

@@ -33,64 +33,72 @@ async function pgStore(schema: string): Promise<Store> {
   return store;
 }
 
-test('LISTEN/NOTIFY carries invalidation and cool-downs, and resumes after the connection is cut', { skip: !(await postgresAvailable()) && 'PostgreSQL unreachable' }, async () => {
-  const schema = freshSchema();
-  const stores = [await pgStore(schema), await pgStore(schema)];
-  const states: SharedState[] = [];
-  try {
-    for (const s of stores) states.push(new BusState(await PgNotifyBus.start(s.pgPool!, schema, log), new MemoryLimits(), new DbIdempotency(s, 30_000)));
-    const [a, b] = states as [SharedState, SharedState];
-    let seen = 0;
-    b.onInvalidation(() => seen++);
-    a.publishInvalidation();
-    await until(() => seen === 1);
-    a.cooldowns.coolDown('cred-9', 60_000);
-    await until(() => b.cooldowns.isCoolingDown('cred-9'));
-    a.cooldowns.clear('cred-9');
-    await until(() => !b.cooldowns.isCoolingDown('cred-9'));
+test(
+  'LISTEN/NOTIFY carries invalidation and cool-downs, and resumes after the connection is cut',
+  { skip: !(await postgresAvailable()) && 'PostgreSQL unreachable' },
+  async () => {
+    const schema = freshSchema();
+    const stores = [await pgStore(schema), await pgStore(schema)];
+    const states: SharedState[] = [];
+    try {
+      for (const s of stores) states.push(new BusState(await PgNotifyBus.start(s.pgPool!, schema, log), new MemoryLimits(), new DbIdempotency(s, 30_000)));
+      const [a, b] = states as [SharedState, SharedState];
+      let seen = 0;
+      b.onInvalidation(() => seen++);
+      a.publishInvalidation();
+      await until(() => seen === 1);
+      a.cooldowns.coolDown('cred-9', 60_000);
+      await until(() => b.cooldowns.isCoolingDown('cred-9'));
+      a.cooldowns.clear('cred-9');
+      await until(() => !b.cooldowns.isCoolingDown('cred-9'));
 
-    // Cut b's listening connection: it reconnects, drops its caches once (messages may have been
-    // missed), and hears the next change.
-    const admin = new pg.Client({ connectionString: PG_URL });
-    await admin.connect();
-    await admin.query(`select pg_terminate_backend(pid) from pg_stat_activity where query like 'LISTEN "portico_${schema}"%' and pid <> pg_backend_pid()`);
-    await admin.end();
-    await until(() => seen >= 2, 4000); // one resync
-    const now = seen;
-    a.publishInvalidation();
-    await until(() => seen === now + 1, 2000);
-  } finally {
-    for (const s of states) await s.close();
-    for (const s of stores) await s.close();
-    await dropSchema(schema);
-  }
-});
-
-test('two gateways on PostgreSQL without Redis: an admin change through one reaches the other within a second', { skip: !(await postgresAvailable()) && 'PostgreSQL unreachable' }, async () => {
-  const schema = freshSchema();
-  const up = await upstream();
-  const env = { PORTICO_BASE_URL_ELEVENLABS: up.url };
-  const a = await startGateway({ db: 'postgres', schema, env });
-  const b = await startGateway({ db: 'postgres', schema, env });
-  try {
-    await seedOrg(a, 'acme');
-    const key = await seedKey(a, 'acme');
-    await seedCredential(a, { service: 'elevenlabs', scope: 'platform', key: 'sk_notify_key_0001' });
-    const voices = () => b.api('POST', `${INVOKE}/list-voices`, { token: key, body: {} });
-    assert.equal((await voices()).status, 200); // cached in b
-    assert.equal((await a.api('PATCH', '/api/v1/admin/services/elevenlabs', { body: { enabled: false } })).status, 200);
-    const t0 = Date.now();
-    while ((await voices()).status !== 404) {
-      assert.ok(Date.now() - t0 < 1000, 'not propagated');
-      await sleep(20);
+      // Cut b's listening connection: it reconnects, drops its caches once (messages may have been
+      // missed), and hears the next change.
+      const admin = new pg.Client({ connectionString: PG_URL });
+      await admin.connect();
+      await admin.query(`select pg_terminate_backend(pid) from pg_stat_activity where query like 'LISTEN "portico_${schema}"%' and pid <> pg_backend_pid()`);
+      await admin.end();
+      await until(() => seen >= 2, 4000); // one resync
+      const now = seen;
+      a.publishInvalidation();
+      await until(() => seen === now + 1, 2000);
+    } finally {
+      for (const s of states) await s.close();
+      for (const s of stores) await s.close();
+      await dropSchema(schema);
     }
-  } finally {
-    await a.close();
-    await b.close();
-    await up.close();
-    await dropSchema(schema);
-  }
-});
+  },
+);
+
+test(
+  'two gateways on PostgreSQL without Redis: an admin change through one reaches the other within a second',
+  { skip: !(await postgresAvailable()) && 'PostgreSQL unreachable' },
+  async () => {
+    const schema = freshSchema();
+    const up = await upstream();
+    const env = { PORTICO_BASE_URL_ELEVENLABS: up.url };
+    const a = await startGateway({ db: 'postgres', schema, env });
+    const b = await startGateway({ db: 'postgres', schema, env });
+    try {
+      await seedOrg(a, 'acme');
+      const key = await seedKey(a, 'acme');
+      await seedCredential(a, { service: 'elevenlabs', scope: 'platform', key: 'sk_notify_key_0001' });
+      const voices = () => b.api('POST', `${INVOKE}/list-voices`, { token: key, body: {} });
+      assert.equal((await voices()).status, 200); // cached in b
+      assert.equal((await a.api('PATCH', '/api/v1/admin/services/elevenlabs', { body: { enabled: false } })).status, 200);
+      const t0 = Date.now();
+      while ((await voices()).status !== 404) {
+        assert.ok(Date.now() - t0 < 1000, 'not propagated');
+        await sleep(20);
+      }
+    } finally {
+      await a.close();
+      await b.close();
+      await up.close();
+      await dropSchema(schema);
+    }
+  },
+);
 
 for (const db of await databases()) {
   test(`[${db}] database idempotency: an in-flight record of a dead process is taken over after the lease`, async () => {
@@ -126,7 +134,9 @@ for (const db of await databases()) {
 test('in-process limits: sliding window and concurrency per process', async () => {
   const m = new MemoryLimits();
   const base = { org: 'acme', month: '203001', monthTtlS: 60, seed: async () => ({ requests: 0, units: 0 }) };
-  const results = await Promise.all(Array.from({ length: 10 }, (_, i) => m.admit({ ...base, id: String(i), limits: { ...NO_LIMITS, requests_per_minute: 4 } })));
+  const results = await Promise.all(
+    Array.from({ length: 10 }, (_, i) => m.admit({ ...base, id: String(i), limits: { ...NO_LIMITS, requests_per_minute: 4 } })),
+  );
   assert.deepEqual(
     results.map((r) => r.verdict),
     ['ok', 'ok', 'ok', 'ok', 'rate_limited', 'rate_limited', 'rate_limited', 'rate_limited', 'rate_limited', 'rate_limited'],

@@ -15,12 +15,22 @@ const skip = !(await redisAvailable()) && 'Redis unreachable';
 const log = createLogger('silent');
 
 async function states(n: number, prefix: string, leaseMs = 30_000): Promise<RedisState[]> {
-  return Promise.all(Array.from({ length: n }, () => RedisState.connect({ url: REDIS_URL, prefix, leaseMs, log, fallbackIdempotency: new MemoryIdempotency() })));
+  return Promise.all(
+    Array.from({ length: n }, () => RedisState.connect({ url: REDIS_URL, prefix, leaseMs, log, fallbackIdempotency: new MemoryIdempotency() })),
+  );
 }
 
 let seq = 0;
 function input(limits: Partial<Limits>, extra: Partial<AdmitInput> = {}): AdmitInput {
-  return { org: 'acme', limits: { ...NO_LIMITS, ...limits }, id: `r${seq++}`, month: '203001', monthTtlS: 3600, seed: async () => ({ requests: 0, units: 0 }), ...extra };
+  return {
+    org: 'acme',
+    limits: { ...NO_LIMITS, ...limits },
+    id: `r${seq++}`,
+    month: '203001',
+    monthTtlS: 3600,
+    seed: async () => ({ requests: 0, units: 0 }),
+    ...extra,
+  };
 }
 
 async function until(check: () => boolean, ms = 1000): Promise<number> {

@@ -145,13 +145,7 @@ export function drained(res: ServerResponse): Promise<void> {
  * Streams `chunks` with chunked transfer encoding: the first at once, then one every
  * `ctx.paceMs` (like a model generating audio), honouring back-pressure.
  */
-export async function streamChunks(
-  ctx: Ctx,
-  status: number,
-  contentType: string,
-  chunks: Iterable<Buffer>,
-  extra?: Headers,
-): Promise<void> {
+export async function streamChunks(ctx: Ctx, status: number, contentType: string, chunks: Iterable<Buffer>, extra?: Headers): Promise<void> {
   if (gone(ctx)) return;
   const { res } = ctx;
   res.writeHead(status, headersFor(ctx, contentType, undefined, extra));

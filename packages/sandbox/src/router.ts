@@ -18,9 +18,7 @@ interface Compiled {
   literals: number;
 }
 
-export type Match =
-  | { route: Route; params: Record<string, string> }
-  | { route: null; allowed: string[] };
+export type Match = { route: Route; params: Record<string, string> } | { route: null; allowed: string[] };
 
 const NO_PARAMS: Record<string, string> = Object.freeze({}) as Record<string, string>;
 

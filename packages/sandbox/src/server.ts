@@ -4,24 +4,9 @@
 // A bad key wins over a fault, as real providers authenticate before anything else.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import {
-  BodyTooLarge,
-  requestId,
-  resetConnection,
-  sendAnswer,
-  sendJson,
-  sleep,
-  type Ctx,
-} from './http.ts';
+import { BodyTooLarge, requestId, resetConnection, sendAnswer, sendJson, sleep, type Ctx } from './http.ts';
 import { Router, type Route } from './router.ts';
-import {
-  FAULT_HELP,
-  SLOW_MS,
-  requestedDelayMs,
-  requestedFault,
-  requestedPaceMs,
-  requestedRetryAfter,
-} from './faults.ts';
+import { FAULT_HELP, SLOW_MS, requestedDelayMs, requestedFault, requestedPaceMs, requestedRetryAfter } from './faults.ts';
 import { validKey, type ErrorInfo, type Provider } from './provider.ts';
 
 export interface ServiceServer {

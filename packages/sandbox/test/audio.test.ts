@@ -161,7 +161,11 @@ describe('streaming', () => {
     const text = 'Hello there, this sentence is long enough for several lines.';
     const r = await tts(text, '', '/stream/with-timestamps', { 'X-Sandbox-Pace-Ms': '5' });
     assert.equal(r.status, 200);
-    const lines = r.body.toString('utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    const lines = r.body
+      .toString('utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
     assert.ok(lines.length >= 3);
     const audio = Buffer.concat(lines.map((l) => Buffer.from(l.audio_base64, 'base64')));
     assert.ok(Math.abs(mp3Seconds(mp3Frames(audio)) - text.length * 0.06) < 0.1);

@@ -51,10 +51,13 @@ describe('startSandbox ports', () => {
       try {
         const sb = await startSandbox({ port });
         try {
-          assert.deepEqual(sb.services.map((x) => [x.slug, x.port, x.url]), [
-            ['elevenlabs', port, `http://127.0.0.1:${port}`],
-            ['heygen', port + 1, `http://127.0.0.1:${port + 1}`],
-          ]);
+          assert.deepEqual(
+            sb.services.map((x) => [x.slug, x.port, x.url]),
+            [
+              ['elevenlabs', port, `http://127.0.0.1:${port}`],
+              ['heygen', port + 1, `http://127.0.0.1:${port + 1}`],
+            ],
+          );
           const r = await fetch(`${sb.services[0]!.url}/v1/voices`, { headers: { 'xi-api-key': 'sandbox_k' } });
           assert.equal(r.status, 200);
           await r.arrayBuffer();

@@ -37,8 +37,7 @@ export interface Req {
 
 /** One HTTP request on a fresh connection; rejects on socket errors (reset, premature close). */
 export function call(url: string, req: Req = {}): Promise<Reply> {
-  const body =
-    req.body === undefined ? undefined : typeof req.body === 'string' || Buffer.isBuffer(req.body) ? req.body : JSON.stringify(req.body);
+  const body = req.body === undefined ? undefined : typeof req.body === 'string' || Buffer.isBuffer(req.body) ? req.body : JSON.stringify(req.body);
   const headers: Record<string, string> = { ...req.headers };
   if (body !== undefined && typeof req.body === 'object' && !Buffer.isBuffer(req.body)) headers['content-type'] ??= 'application/json';
   return new Promise((resolve, reject) => {
@@ -94,7 +93,7 @@ export function mp3Frames(buf: Buffer): Mp3Frame[] {
     const bitrate = (ver === 3 ? BR1 : BR2)[bri]! * 1000;
     const sampleRate = SR[ver]![sri]!;
     const samples = ver === 3 ? 1152 : 576;
-    const length = Math.floor((samples / 8) * bitrate / sampleRate) + pad;
+    const length = Math.floor(((samples / 8) * bitrate) / sampleRate) + pad;
     if (off + length > buf.length) throw new Error(`frame at ${off} runs past the end`);
     frames.push({ offset: off, length, bitrate, sampleRate, samples });
     off += length;

@@ -32,7 +32,10 @@ async function phases(read: () => Promise<string>, terminal: string[]): Promise<
 /** `seen` follows `order` (states may be skipped only at the start, under load). */
 function assertOrder(seen: string[], order: string[]): void {
   const idx = seen.map((x) => order.indexOf(x));
-  assert.ok(idx.every((i, k) => i >= 0 && (k === 0 || i > idx[k - 1]!)), seen.join(' → '));
+  assert.ok(
+    idx.every((i, k) => i >= 0 && (k === 0 || i > idx[k - 1]!)),
+    seen.join(' → '),
+  );
   assert.equal(seen.at(-1), order.at(-1));
 }
 
@@ -182,14 +185,20 @@ describe('HeyGen video jobs', { concurrency: true }, () => {
   test('translations: legacy pending → running → success; v3 → completed', async () => {
     const v2 = await call(`${s.hg}/v2/video_translate`, { headers: HG_KEY, body: { video_url: 'https://example.com/v.mp4', output_language: 'Spanish' } });
     const id = v2.json().data.video_translate_id;
-    const v3 = await call(`${s.hg}/v3/video-translations`, { headers: HG_KEY, body: { video: { type: 'url', url: 'https://example.com/v.mp4' }, output_languages: ['French', 'German'] } });
+    const v3 = await call(`${s.hg}/v3/video-translations`, {
+      headers: HG_KEY,
+      body: { video: { type: 'url', url: 'https://example.com/v.mp4' }, output_languages: ['French', 'German'] },
+    });
     const ids: string[] = v3.json().data.video_translation_ids;
     assert.equal(ids.length, 2);
     const legacy = await phases(async () => (await call(`${s.hg}/v2/video_translate/${id}`, { headers: HG_KEY })).json().data.status, ['success', 'failed']);
     assertOrder(legacy, ['pending', 'running', 'success']);
     const done = (await call(`${s.hg}/v2/video_translate/${id}`, { headers: HG_KEY })).json().data;
     assert.ok(done.url.includes('/media/'));
-    const current = await phases(async () => (await call(`${s.hg}/v3/video-translations/${ids[0]}`, { headers: HG_KEY })).json().data.status, ['completed', 'failed']);
+    const current = await phases(
+      async () => (await call(`${s.hg}/v3/video-translations/${ids[0]}`, { headers: HG_KEY })).json().data.status,
+      ['completed', 'failed'],
+    );
     assertOrder(current, ['pending', 'running', 'completed']);
     const t = (await call(`${s.hg}/v3/video-translations/${ids[0]}`, { headers: HG_KEY })).json().data;
     assert.equal(t.output_language, 'French');

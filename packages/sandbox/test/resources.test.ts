@@ -18,7 +18,8 @@ describe('ElevenLabs resources', () => {
     const list = (await el('/v1/voices')).json();
     const ids = list.voices.map((v: any) => v.voice_id);
     for (const id of ['JBFqnCBsd6RMkjVDRZzb', '21m00Tcm4TlvDq8ikWAM', 'EXAVITQu4vr4xnSDxMaL', 'CwhRBWXzGAHq8TQ4Fs17']) assert.ok(ids.includes(id));
-    for (const v of list.voices) for (const k of ['voice_id', 'name', 'category', 'labels', 'available_for_tiers', 'high_quality_base_model_ids']) assert.ok(k in v, k);
+    for (const v of list.voices)
+      for (const k of ['voice_id', 'name', 'category', 'labels', 'available_for_tiers', 'high_quality_base_model_ids']) assert.ok(k in v, k);
     const one = (await el('/v1/voices/JBFqnCBsd6RMkjVDRZzb?with_settings=true')).json();
     assert.equal(one.name, 'George');
     assert.equal(one.settings.similarity_boost, 0.75);
@@ -38,7 +39,10 @@ describe('ElevenLabs resources', () => {
     assert.equal((await el(`/v1/voices/${voice_id}/settings/edit`, { body: { stability: 0.2 } })).json().status, 'ok');
     assert.equal((await el(`/v1/voices/${voice_id}/settings`)).json().stability, 0.2);
     const found = (await el('/v2/voices?search=clone&page_size=5')).json();
-    assert.deepEqual(found.voices.map((v: any) => v.voice_id), [voice_id]);
+    assert.deepEqual(
+      found.voices.map((v: any) => v.voice_id),
+      [voice_id],
+    );
     assert.equal(found.has_more, false);
     assert.equal(found.total_count, 1);
     assert.deepEqual((await el(`/v1/voices/${voice_id}`, { method: 'DELETE' })).json(), { status: 'ok' });
@@ -59,7 +63,16 @@ describe('ElevenLabs resources', () => {
     assert.ok(Array.isArray(models));
     assert.ok(models.some((m: any) => m.model_id === 'eleven_multilingual_v2' && m.concurrency_group === 'standard'));
     const sub = (await el('/v1/user/subscription')).json();
-    for (const k of ['tier', 'character_count', 'character_limit', 'max_credit_limit_extension', 'professional_voice_slots_used_in_workspace', 'open_invoices', 'next_character_count_reset_unix']) assert.ok(k in sub, k);
+    for (const k of [
+      'tier',
+      'character_count',
+      'character_limit',
+      'max_credit_limit_extension',
+      'professional_voice_slots_used_in_workspace',
+      'open_invoices',
+      'next_character_count_reset_unix',
+    ])
+      assert.ok(k in sub, k);
     assert.deepEqual(sub.current_overage, { amount: '0', currency: 'usd' });
     const user = (await el('/v1/user')).json();
     assert.equal(user.subscription.tier, sub.tier);
@@ -69,7 +82,10 @@ describe('ElevenLabs resources', () => {
     const a = await el('/v1/text-to-speech/JBFqnCBsd6RMkjVDRZzb', { body: { text: 'first' } });
     const b = await el('/v1/text-to-speech/JBFqnCBsd6RMkjVDRZzb', { body: { text: 'second' } });
     const list = (await el('/v1/history?page_size=2')).json();
-    assert.deepEqual(list.history.map((h: any) => h.text), ['second', 'first']);
+    assert.deepEqual(
+      list.history.map((h: any) => h.text),
+      ['second', 'first'],
+    );
     assert.equal(list.has_more, true);
     assert.equal(list.last_history_item_id, a.headers['history-item-id']);
     const one = await el('/v1/history/download', { body: { history_item_ids: [a.headers['history-item-id']] } });

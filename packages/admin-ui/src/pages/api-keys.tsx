@@ -197,7 +197,13 @@ function CreateKey({ org, onCreated }: { org: string; onCreated: (k: NewApiKey) 
         </div>
         <div class="field">
           <label for="key-expires">Expires (optional)</label>
-          <input id="key-expires" type="datetime-local" value={expires} aria-describedby="key-expires-hint" onInput={(e) => setExpires(e.currentTarget.value)} />
+          <input
+            id="key-expires"
+            type="datetime-local"
+            value={expires}
+            aria-describedby="key-expires-hint"
+            onInput={(e) => setExpires(e.currentTarget.value)}
+          />
           <small id="key-expires-hint" class="hint">
             Your local time. Empty: never expires.
           </small>

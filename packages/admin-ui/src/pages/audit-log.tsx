@@ -22,7 +22,11 @@ function isoToLocal(iso: string): string {
 
 export function AuditLogPage({ session: _session, query }: { session: Session; query: URLSearchParams }) {
   const applied = Object.fromEntries(FILTERS.map((f) => [f, query.get(f) ?? ''])) as Record<Filter, string>;
-  const [form, setForm] = useState<Record<Filter, string>>({ ...applied, from: applied.from ? isoToLocal(applied.from) : '', to: applied.to ? isoToLocal(applied.to) : '' });
+  const [form, setForm] = useState<Record<Filter, string>>({
+    ...applied,
+    from: applied.from ? isoToLocal(applied.from) : '',
+    to: applied.to ? isoToLocal(applied.to) : '',
+  });
   const [entries, setEntries] = useState<AuditEntry[]>([]);
   const [cursor, setCursor] = useState<string | null>(null);
   const list = useLoad(async () => {
@@ -53,7 +57,14 @@ export function AuditLogPage({ session: _session, query }: { session: Session; q
     <div class="field" key={f}>
       <label for={`audit-${f}`}>{label}</label>
       {type === 'text' ? (
-        <input id={`audit-${f}`} type="text" value={form[f]} placeholder={placeholder} spellcheck={false} onInput={(e) => setForm({ ...form, [f]: e.currentTarget.value })} />
+        <input
+          id={`audit-${f}`}
+          type="text"
+          value={form[f]}
+          placeholder={placeholder}
+          spellcheck={false}
+          onInput={(e) => setForm({ ...form, [f]: e.currentTarget.value })}
+        />
       ) : (
         <input id={`audit-${f}`} type="datetime-local" value={form[f]} onInput={(e) => setForm({ ...form, [f]: e.currentTarget.value })} />
       )}

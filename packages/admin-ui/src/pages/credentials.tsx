@@ -43,7 +43,9 @@ function useServiceInfo(session: Session) {
       session.role === 'platform'
         ? await listAll<AdminService>('/services', 'services')
         : (await request<{ services: OrgService[] }>('GET', `/admin/session/services${qs({ organization: session.organization })}`)).services;
-    return list.map((s) => ({ slug: s.slug, name: s.name, credential_name: s.credential_name, credential_schema: s.credential_schema })).sort((a, b) => a.slug.localeCompare(b.slug));
+    return list
+      .map((s) => ({ slug: s.slug, name: s.name, credential_name: s.credential_name, credential_schema: s.credential_schema }))
+      .sort((a, b) => a.slug.localeCompare(b.slug));
   }, [session.actor]);
 }
 
@@ -78,7 +80,8 @@ export function CredentialsPage({ session, query }: { session: Session; query: U
   return (
     <section aria-labelledby="page-title">
       <PageHeader title="Credentials">
-        Provider keys, encrypted at rest. {platform ? 'Platform keys serve every organization the policy allows; tenant keys belong to one organization.' : `Keys of ${session.organization}.`}
+        Provider keys, encrypted at rest.{' '}
+        {platform ? 'Platform keys serve every organization the policy allows; tenant keys belong to one organization.' : `Keys of ${session.organization}.`}
       </PageHeader>
       <ErrorNotice error={services.error ?? orgs.error} />
       {services.data ? (
@@ -111,13 +114,25 @@ export function CredentialsPage({ session, query }: { session: Session; query: U
             <>
               <div class="field">
                 <label for="filter-scope">Scope</label>
-                <select id="filter-scope" value={filter.org ? 'tenant' : filter.scope} disabled={!!filter.org} onChange={(e) => setQuery({ scope: e.currentTarget.value })}>
+                <select
+                  id="filter-scope"
+                  value={filter.org ? 'tenant' : filter.scope}
+                  disabled={!!filter.org}
+                  onChange={(e) => setQuery({ scope: e.currentTarget.value })}
+                >
                   <option value="">Platform and tenant</option>
                   <option value="platform">Platform</option>
                   <option value="tenant">Tenant</option>
                 </select>
               </div>
-              <OrgPicker session={session} orgs={orgs.data ?? []} value={filter.org} id="filter-org" allowNone="All organizations" onChange={(v) => setQuery({ org: v })} />
+              <OrgPicker
+                session={session}
+                orgs={orgs.data ?? []}
+                value={filter.org}
+                id="filter-org"
+                allowNone="All organizations"
+                onChange={(v) => setQuery({ org: v })}
+              />
             </>
           ) : null}
         </div>
@@ -193,8 +208,8 @@ function AddCredential({
       <ErrorNotice error={error} onDismiss={() => setError(null)} />
       {saved ? (
         <Notice kind="success">
-          Saved {saved.label ? `“${saved.label}”` : 'the credential'} for {saved.service} ({saved.scope === 'platform' ? 'platform' : saved.organization}). It is stored encrypted and shown only as{' '}
-          <code>{saved.masked}</code>.
+          Saved {saved.label ? `“${saved.label}”` : 'the credential'} for {saved.service} ({saved.scope === 'platform' ? 'platform' : saved.organization}). It
+          is stored encrypted and shown only as <code>{saved.masked}</code>.
         </Notice>
       ) : null}
       <div class="form-grid">
@@ -285,7 +300,14 @@ function CredentialTable({
           </tr>
         </thead>
         {creds.map((c) => (
-          <CredentialRow key={c.id} cred={c} service={services.find((s) => s.slug === c.service)} confirm={confirm} onChanged={onChanged} onDeleted={onDeleted} />
+          <CredentialRow
+            key={c.id}
+            cred={c}
+            service={services.find((s) => s.slug === c.service)}
+            confirm={confirm}
+            onChanged={onChanged}
+            onDeleted={onDeleted}
+          />
         ))}
       </table>
       {dialog}
@@ -324,7 +346,8 @@ function CredentialRow({
     const ok = await confirm(
       `Delete the credential “${name}”?`,
       <p>
-        The {c.service} key <code>{c.masked}</code> ({c.scope === 'platform' ? 'platform' : c.organization}) is deleted for good. Calls that relied on it will use another key or fail.
+        The {c.service} key <code>{c.masked}</code> ({c.scope === 'platform' ? 'platform' : c.organization}) is deleted for good. Calls that relied on it will
+        use another key or fail.
       </p>,
       'Delete credential',
     );

@@ -98,7 +98,12 @@ export function OrganizationsPage({ session: _session }: { session: Session }) {
                       <label class="sr-only" for={`plan-${o.slug}`}>
                         Plan of {o.slug}
                       </label>
-                      <select id={`plan-${o.slug}`} value={o.plan ?? ''} disabled={row.busy} onChange={(e) => update(o.slug, { plan: e.currentTarget.value || null })}>
+                      <select
+                        id={`plan-${o.slug}`}
+                        value={o.plan ?? ''}
+                        disabled={row.busy}
+                        onChange={(e) => update(o.slug, { plan: e.currentTarget.value || null })}
+                      >
                         <option value="">All services (no plan)</option>
                         {[...new Set([...planNames, ...(o.plan ? [o.plan] : [])])].map((p) => (
                           <option key={p} value={p}>
@@ -120,7 +125,12 @@ export function OrganizationsPage({ session: _session }: { session: Session }) {
                       <Link href={`/credentials?org=${enc(o.slug)}`} class="button button-small">
                         Credentials
                       </Link>
-                      <button type="button" class={`button button-small ${o.disabled ? '' : 'button-danger-outline'}`} disabled={row.busy} onClick={() => toggle(o)}>
+                      <button
+                        type="button"
+                        class={`button button-small ${o.disabled ? '' : 'button-danger-outline'}`}
+                        disabled={row.busy}
+                        onClick={() => toggle(o)}
+                      >
                         {o.disabled ? 'Enable' : 'Disable'}
                         <span class="sr-only"> {o.slug}</span>
                       </button>

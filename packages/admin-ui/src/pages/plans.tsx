@@ -60,7 +60,15 @@ export function PlansPage({ session: _session }: { session: Session }) {
                     <td>
                       <code>{p.name}</code>
                     </td>
-                    <td>{p.services === null ? <span class="muted">all services</span> : p.services.length === 0 ? <span class="muted">none</span> : p.services.join(', ')}</td>
+                    <td>
+                      {p.services === null ? (
+                        <span class="muted">all services</span>
+                      ) : p.services.length === 0 ? (
+                        <span class="muted">none</span>
+                      ) : (
+                        p.services.join(', ')
+                      )}
+                    </td>
                     {LIMITS.map((l) => (
                       <td key={l.key}>{p.limits?.[l.key] ?? <span class="muted">unlimited</span>}</td>
                     ))}
@@ -114,7 +122,15 @@ function PlanForm({ plan, services, onSaved, onCancel }: { plan: Plan | null; se
       <div class="form-grid">
         <div class="field">
           <label for="plan-name">Name</label>
-          <input id="plan-name" required readOnly={!!plan} pattern="[a-z0-9][a-z0-9\-]{0,62}" value={name} spellcheck={false} onInput={(e) => setName(e.currentTarget.value)} />
+          <input
+            id="plan-name"
+            required
+            readOnly={!!plan}
+            pattern="[a-z0-9][a-z0-9\-]{0,62}"
+            value={name}
+            spellcheck={false}
+            onInput={(e) => setName(e.currentTarget.value)}
+          />
         </div>
         <fieldset class="field field-wide">
           <legend>Services</legend>

@@ -90,7 +90,13 @@ function PolicyEditor({ service, org, onServiceChanged }: { service: AdminServic
   const onSave = async (e: Event) => {
     e.preventDefault();
     if (none) {
-      const ok = await confirm('Save a policy that allows no key?', <p>Every call to {service.name} {org ? `from ${org} ` : ''}will fail with 400 invalid_credential_policy.</p>, 'Save anyway');
+      const ok = await confirm(
+        'Save a policy that allows no key?',
+        <p>
+          Every call to {service.name} {org ? `from ${org} ` : ''}will fail with 400 invalid_credential_policy.
+        </p>,
+        'Save anyway',
+      );
       if (!ok) return;
     }
     const p = await save.run(() => admin.put<CredentialPolicy>(path, draft));
@@ -103,7 +109,13 @@ function PolicyEditor({ service, org, onServiceChanged }: { service: AdminServic
   };
 
   const onRemoveOverride = async () => {
-    const ok = await confirm(`Remove the override for ${org}?`, <p>{org} then follows the service policy: {describePolicy(service.credential_policy)}.</p>, 'Remove override');
+    const ok = await confirm(
+      `Remove the override for ${org}?`,
+      <p>
+        {org} then follows the service policy: {describePolicy(service.credential_policy)}.
+      </p>,
+      'Remove override',
+    );
     if (!ok) return;
     const done = await save.run(async () => {
       await admin.delete(path);
@@ -119,77 +131,104 @@ function PolicyEditor({ service, org, onServiceChanged }: { service: AdminServic
   const id = 'policy';
   return (
     <>
-    <form class="card" onSubmit={onSave} aria-labelledby="policy-title">
-      <h2 id="policy-title">
-        {service.name}: {org ? `override for ${org}` : 'service policy'}
-      </h2>
-      {org && !saved.override ? <Notice>{org} has no override and follows the service policy. Saving creates an override.</Notice> : null}
-      <p class="muted">
-        Saved order: <strong data-testid="saved-order">{describePolicy(saved.saved)}</strong>
-      </p>
-      <ErrorNotice error={save.error} onDismiss={() => save.setError(null)} />
-      <div class="policy-grid">
-        <fieldset>
-          <legend>Allowed keys</legend>
-          <div class="switch-row">
-            <input id={`${id}-tenant`} type="checkbox" checked={draft.allow_tenant_key} onChange={(e) => set({ allow_tenant_key: e.currentTarget.checked })} />
-            <label for={`${id}-tenant`}>Allow the organization's own key (tenant key)</label>
-          </div>
-          <div class="switch-row">
-            <input id={`${id}-platform`} type="checkbox" checked={draft.allow_platform_key} onChange={(e) => set({ allow_platform_key: e.currentTarget.checked })} />
-            <label for={`${id}-platform`}>Allow the platform key</label>
-          </div>
-        </fieldset>
-        <fieldset>
-          <legend>Try first</legend>
-          <div class="switch-row">
-            <input id={`${id}-default-tenant`} type="radio" name="default_source" checked={draft.default_source === 'tenant'} onChange={() => set({ default_source: 'tenant' })} />
-            <label for={`${id}-default-tenant`}>Tenant key</label>
-          </div>
-          <div class="switch-row">
-            <input id={`${id}-default-platform`} type="radio" name="default_source" checked={draft.default_source === 'platform'} onChange={() => set({ default_source: 'platform' })} />
-            <label for={`${id}-default-platform`}>Platform key</label>
-          </div>
-        </fieldset>
-        <fieldset>
-          <legend>Fallback</legend>
-          <div class="switch-row">
-            <input id={`${id}-fallback`} type="checkbox" checked={draft.fallback_to_platform_key} onChange={(e) => set({ fallback_to_platform_key: e.currentTarget.checked })} />
-            <label for={`${id}-fallback`}>Fall back to the platform key when the organization has no usable key of its own</label>
-          </div>
-        </fieldset>
-      </div>
-      <div class={`preview ${none ? 'preview-bad' : ''}`}>
-        <span class="label" id="policy-preview-label">
-          Resolution order
-        </span>
-        <output id="policy-preview" aria-labelledby="policy-preview-label" aria-live="polite" data-testid="policy-preview">
-          {describePolicy(draft)}
-        </output>
-        {policyNotes(draft).map((n) => (
-          <p class="hint" key={n}>
-            {n}
-          </p>
-        ))}
-      </div>
-      <div class="actions">
-        <button type="submit" class="button button-primary" disabled={save.busy || !dirty}>
-          {save.busy ? 'Saving…' : 'Save policy'}
-        </button>
-        <button type="button" class="button" disabled={!dirty} onClick={() => setDraft(saved.saved)}>
-          Reset
-        </button>
-        {org && saved.override ? (
-          <button type="button" class="button button-danger-outline" disabled={save.busy} onClick={onRemoveOverride}>
-            Remove override
+      <form class="card" onSubmit={onSave} aria-labelledby="policy-title">
+        <h2 id="policy-title">
+          {service.name}: {org ? `override for ${org}` : 'service policy'}
+        </h2>
+        {org && !saved.override ? <Notice>{org} has no override and follows the service policy. Saving creates an override.</Notice> : null}
+        <p class="muted">
+          Saved order: <strong data-testid="saved-order">{describePolicy(saved.saved)}</strong>
+        </p>
+        <ErrorNotice error={save.error} onDismiss={() => save.setError(null)} />
+        <div class="policy-grid">
+          <fieldset>
+            <legend>Allowed keys</legend>
+            <div class="switch-row">
+              <input
+                id={`${id}-tenant`}
+                type="checkbox"
+                checked={draft.allow_tenant_key}
+                onChange={(e) => set({ allow_tenant_key: e.currentTarget.checked })}
+              />
+              <label for={`${id}-tenant`}>Allow the organization's own key (tenant key)</label>
+            </div>
+            <div class="switch-row">
+              <input
+                id={`${id}-platform`}
+                type="checkbox"
+                checked={draft.allow_platform_key}
+                onChange={(e) => set({ allow_platform_key: e.currentTarget.checked })}
+              />
+              <label for={`${id}-platform`}>Allow the platform key</label>
+            </div>
+          </fieldset>
+          <fieldset>
+            <legend>Try first</legend>
+            <div class="switch-row">
+              <input
+                id={`${id}-default-tenant`}
+                type="radio"
+                name="default_source"
+                checked={draft.default_source === 'tenant'}
+                onChange={() => set({ default_source: 'tenant' })}
+              />
+              <label for={`${id}-default-tenant`}>Tenant key</label>
+            </div>
+            <div class="switch-row">
+              <input
+                id={`${id}-default-platform`}
+                type="radio"
+                name="default_source"
+                checked={draft.default_source === 'platform'}
+                onChange={() => set({ default_source: 'platform' })}
+              />
+              <label for={`${id}-default-platform`}>Platform key</label>
+            </div>
+          </fieldset>
+          <fieldset>
+            <legend>Fallback</legend>
+            <div class="switch-row">
+              <input
+                id={`${id}-fallback`}
+                type="checkbox"
+                checked={draft.fallback_to_platform_key}
+                onChange={(e) => set({ fallback_to_platform_key: e.currentTarget.checked })}
+              />
+              <label for={`${id}-fallback`}>Fall back to the platform key when the organization has no usable key of its own</label>
+            </div>
+          </fieldset>
+        </div>
+        <div class={`preview ${none ? 'preview-bad' : ''}`}>
+          <span class="label" id="policy-preview-label">
+            Resolution order
+          </span>
+          <output id="policy-preview" aria-labelledby="policy-preview-label" aria-live="polite" data-testid="policy-preview">
+            {describePolicy(draft)}
+          </output>
+          {policyNotes(draft).map((n) => (
+            <p class="hint" key={n}>
+              {n}
+            </p>
+          ))}
+        </div>
+        <div class="actions">
+          <button type="submit" class="button button-primary" disabled={save.busy || !dirty}>
+            {save.busy ? 'Saving…' : 'Save policy'}
           </button>
-        ) : null}
-        <span role="status" class="muted">
-          {message ?? ''}
-        </span>
-      </div>
-    </form>
-    {dialog}
+          <button type="button" class="button" disabled={!dirty} onClick={() => setDraft(saved.saved)}>
+            Reset
+          </button>
+          {org && saved.override ? (
+            <button type="button" class="button button-danger-outline" disabled={save.busy} onClick={onRemoveOverride}>
+              Remove override
+            </button>
+          ) : null}
+          <span role="status" class="muted">
+            {message ?? ''}
+          </span>
+        </div>
+      </form>
+      {dialog}
     </>
   );
 }

@@ -22,7 +22,14 @@ export function ServicesPage({ session, query }: { session: Session; query: URLS
       <div class="card">
         <h2>{platform ? 'For one organization' : `Services of ${org}`}</h2>
         <div class="toolbar">
-          <OrgPicker session={session} orgs={orgs.data ?? []} value={org} allowNone="Choose an organization…" id="services-org" onChange={(v) => setQuery({ org: v })} />
+          <OrgPicker
+            session={session}
+            orgs={orgs.data ?? []}
+            value={org}
+            allowNone="Choose an organization…"
+            id="services-org"
+            onChange={(v) => setQuery({ org: v })}
+          />
         </div>
         <ErrorNotice error={orgs.error} />
         {org ? <OrgServices key={org} org={org} platform={platform} /> : null}
@@ -91,13 +98,27 @@ function PlatformServiceRow({ service: s, onChange }: { service: AdminService; o
       </header>
       <ErrorNotice error={toggle.error ?? save.error} />
       <div class="switch-row">
-        <input id={`${id}-enabled`} type="checkbox" role="switch" checked={s.enabled} disabled={toggle.busy} onChange={(e) => onToggle(e.currentTarget.checked)} />
+        <input
+          id={`${id}-enabled`}
+          type="checkbox"
+          role="switch"
+          checked={s.enabled}
+          disabled={toggle.busy}
+          onChange={(e) => onToggle(e.currentTarget.checked)}
+        />
         <label for={`${id}-enabled`}>Enabled platform-wide</label>
       </div>
       <form class="form-grid" onSubmit={onSave}>
         <div class="field field-wide">
           <label for={`${id}-base`}>Upstream base URL</label>
-          <input id={`${id}-base`} type="url" value={baseUrl} spellcheck={false} aria-describedby={`${id}-base-hint`} onInput={(e) => setBaseUrl(e.currentTarget.value)} />
+          <input
+            id={`${id}-base`}
+            type="url"
+            value={baseUrl}
+            spellcheck={false}
+            aria-describedby={`${id}-base-hint`}
+            onInput={(e) => setBaseUrl(e.currentTarget.value)}
+          />
           <small id={`${id}-base-hint`} class="hint">
             Empty: the catalog's URL. <code>PORTICO_BASE_URL_{s.slug.toUpperCase().replace(/-/g, '_')}</code> wins over this setting.
           </small>

@@ -32,7 +32,9 @@ export function SignInPage({ onSignedIn, notice, error: initialError }: { onSign
         <h1 id="sign-in-title">
           Portico <span class="brand-sub">admin</span>
         </h1>
-        <p class="muted">Sign in with the platform admin token or an organization admin API key. The token is exchanged for a session and is not stored in this browser.</p>
+        <p class="muted">
+          Sign in with the platform admin token or an organization admin API key. The token is exchanged for a session and is not stored in this browser.
+        </p>
         {notice ? <Notice>{notice}</Notice> : null}
         <ErrorNotice error={error} />
         <div class="field">

@@ -64,7 +64,17 @@ export const credentialsGroup: Group = {
         out(
           table(
             ['ID', 'SERVICE', 'SCOPE', 'ORG', 'LABEL', 'STATUS', 'SECRET', 'EXPIRES', 'LAST USED'],
-            creds.map((c) => [c.id, c.service, c.scope, c.organization, c.label, c.status, c.masked, shortTime(c.expires_at) ?? 'never', shortTime(c.last_used_at) ?? 'never']),
+            creds.map((c) => [
+              c.id,
+              c.service,
+              c.scope,
+              c.organization,
+              c.label,
+              c.status,
+              c.masked,
+              shortTime(c.expires_at) ?? 'never',
+              shortTime(c.last_used_at) ?? 'never',
+            ]),
           ),
         );
       },

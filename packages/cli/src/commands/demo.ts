@@ -56,9 +56,7 @@ export function jsLiteral(v: unknown): string {
   if (typeof v === 'string') return `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
   if (Array.isArray(v)) return `[${v.map(jsLiteral).join(', ')}]`;
   if (v && typeof v === 'object') {
-    const entries = Object.entries(v as Record<string, unknown>).map(
-      ([k, x]) => `${/^[A-Za-z_$][\w$]*$/.test(k) ? k : jsLiteral(k)}: ${jsLiteral(x)}`,
-    );
+    const entries = Object.entries(v as Record<string, unknown>).map(([k, x]) => `${/^[A-Za-z_$][\w$]*$/.test(k) ? k : jsLiteral(k)}: ${jsLiteral(x)}`);
     return entries.length ? `{ ${entries.join(', ')} }` : '{}';
   }
   return JSON.stringify(v);
@@ -130,7 +128,13 @@ async function invokeJson(conn: Connection, service: string, action: string, pay
 
 let lastSource = 'unknown';
 
-async function invokeToFile(conn: Connection, service: string, action: string, payload: Payload, file: string): Promise<{ bytes: number; type: string | null }> {
+async function invokeToFile(
+  conn: Connection,
+  service: string,
+  action: string,
+  payload: Payload,
+  file: string,
+): Promise<{ bytes: number; type: string | null }> {
   const res = await ensureOk(await send(conn, 'POST', `${PROXY}/${service}/${action}`, { body: payload }));
   check(res.body, `${service} ${action} answered without a body`);
   await pipeline(Readable.fromWeb(res.body as unknown as WebReadableStream<Uint8Array>), createWriteStream(file));
@@ -210,7 +214,15 @@ async function runDemo(demo: Demo, once: boolean, fast: boolean, gatewayPort: nu
 
   demo.step = 'heygen generate-video';
   const videoPayload: Payload = {
-    body: { type: 'avatar', avatar_id: avatarId, voice_id: heygenVoice, script: 'Hello from Portico!', title: 'Portico demo', resolution: '720p', aspect_ratio: '16:9' },
+    body: {
+      type: 'avatar',
+      avatar_id: avatarId,
+      voice_id: heygenVoice,
+      script: 'Hello from Portico!',
+      title: 'Portico demo',
+      resolution: '720p',
+      aspect_ratio: '16:9',
+    },
   };
   const created = await invokeJson(conn, 'heygen', 'generate-video', videoPayload);
   const videoId = created?.data?.video_id;

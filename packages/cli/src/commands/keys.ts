@@ -35,7 +35,15 @@ export const keysGroup: Group = {
         out(
           table(
             ['ID', 'NAME', 'ROLE', 'PREFIX', 'EXPIRES', 'CREATED', 'LAST USED'],
-            keys.map((k) => [k.id, k.name, k.role, k.prefix, shortTime(k.expires_at) ?? 'never', shortTime(k.created_at), shortTime(k.last_used_at) ?? 'never']),
+            keys.map((k) => [
+              k.id,
+              k.name,
+              k.role,
+              k.prefix,
+              shortTime(k.expires_at) ?? 'never',
+              shortTime(k.created_at),
+              shortTime(k.last_used_at) ?? 'never',
+            ]),
           ),
         );
       },

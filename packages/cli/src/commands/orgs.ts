@@ -39,7 +39,12 @@ export const orgsGroup: Group = {
         const orgs = await listAll<Organization>(conn, `${ADMIN}/organizations`, 'organizations');
         if (p.values.json) return printJson(orgs);
         if (orgs.length === 0) return out('No organizations yet. Create one with: portico orgs create SLUG --name NAME');
-        out(table(['SLUG', 'NAME', 'PLAN', 'DISABLED', 'CREATED'], orgs.map((o) => [o.slug, o.name, o.plan ?? '(all)', o.disabled, shortTime(o.created_at)])));
+        out(
+          table(
+            ['SLUG', 'NAME', 'PLAN', 'DISABLED', 'CREATED'],
+            orgs.map((o) => [o.slug, o.name, o.plan ?? '(all)', o.disabled, shortTime(o.created_at)]),
+          ),
+        );
       },
     },
     {

@@ -15,10 +15,7 @@ export const rotateMasterKeyCommand: Command = {
     'All credentials are re-encrypted in one transaction. Restart the gateway processes afterwards.',
   ].join('\n'),
   options: { ...JSON_OPTION },
-  examples: [
-    'portico rotate-master-key',
-    'PORTICO_NEW_MASTER_KEY="$(openssl rand -base64 32)" portico rotate-master-key   # key from the environment',
-  ],
+  examples: ['portico rotate-master-key', 'PORTICO_NEW_MASTER_KEY="$(openssl rand -base64 32)" portico rotate-master-key   # key from the environment'],
   async run(p) {
     // Looked up at run time so that the rest of the CLI works with a gateway build without it.
     const gateway = (await import('@portico/gateway')) as Record<string, unknown>;

@@ -54,9 +54,18 @@ export const servicesGroup: Group = {
         } catch (err) {
           // An organization key cannot read the platform list: show what discovery offers it.
           if (!(err instanceof ApiError) || err.code !== 'permission_denied') throw err;
-          const r = await api<{ services: { slug: string; name: string; endpoint_count: number; credential_name: string }[] }>(conn, 'GET', `${PROXY}/services`);
+          const r = await api<{ services: { slug: string; name: string; endpoint_count: number; credential_name: string }[] }>(
+            conn,
+            'GET',
+            `${PROXY}/services`,
+          );
           if (p.values.json) return printJson(r.services);
-          return out(table(['SLUG', 'NAME', 'ENDPOINTS', 'CREDENTIAL'], r.services.map((s) => [s.slug, s.name, s.endpoint_count, s.credential_name])));
+          return out(
+            table(
+              ['SLUG', 'NAME', 'ENDPOINTS', 'CREDENTIAL'],
+              r.services.map((s) => [s.slug, s.name, s.endpoint_count, s.credential_name]),
+            ),
+          );
         }
         if (p.values.json) return printJson(services);
         if (services.length === 0) return out('No services.');

@@ -71,7 +71,7 @@ function upstreamCodeAndMessage(body: unknown): { code: string | null; message: 
   const d = b.detail;
   const e = b.error;
   const code =
-    (d && typeof d === 'object' && !Array.isArray(d) ? str(d.code) ?? str(d.status) : null) ??
+    (d && typeof d === 'object' && !Array.isArray(d) ? (str(d.code) ?? str(d.status)) : null) ??
     (e && typeof e === 'object' ? str(e.code) : null) ??
     (typeof b.code === 'string' ? b.code : null);
   let message =

@@ -75,7 +75,8 @@ export async function readSecret(what: string): Promise<string | Record<string, 
     raw = await readStdin(1024 * 1024);
   }
   const value = raw.replace(/\r?\n$/, '').trim();
-  if (value === '') throw new CliError('no secret given: pipe it on standard input (e.g. `printenv ELEVENLABS_API_KEY | portico credentials add …`) or type it at the prompt');
+  if (value === '')
+    throw new CliError('no secret given: pipe it on standard input (e.g. `printenv ELEVENLABS_API_KEY | portico credentials add …`) or type it at the prompt');
   if (value.startsWith('{')) {
     try {
       const parsed = JSON.parse(value) as unknown;

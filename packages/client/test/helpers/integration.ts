@@ -81,7 +81,16 @@ export function recordingFetch(): { fetch: FetchLike; calls: Recorded[]; invokes
     const url = String(input);
     const headers: Record<string, string> = {};
     new Headers(init?.headers).forEach((v, k) => (headers[k] = v));
-    const rec: Recorded = { method: init?.method ?? 'GET', url, path: new URL(url).pathname, headers, status: null, requestId: null, errorSource: null, response: null };
+    const rec: Recorded = {
+      method: init?.method ?? 'GET',
+      url,
+      path: new URL(url).pathname,
+      headers,
+      status: null,
+      requestId: null,
+      errorSource: null,
+      response: null,
+    };
     calls.push(rec);
     const res = await globalThis.fetch(input, init);
     rec.status = res.status;
@@ -106,7 +115,11 @@ export function looksLikeMp3(bytes: Uint8Array): boolean {
 
 /** Sets an organization's own limits (SPEC §13) straight in the database. */
 export async function setOrgLimits(gw: TestGateway, org: string, limits: Record<string, number | null>): Promise<void> {
-  await gw.gateway.ctx.store.db.updateTable('organizations').set({ limits: JSON.stringify(limits) }).where('slug', '=', org).execute();
+  await gw.gateway.ctx.store.db
+    .updateTable('organizations')
+    .set({ limits: JSON.stringify(limits) })
+    .where('slug', '=', org)
+    .execute();
   gw.gateway.ctx.registry.changed();
 }
 

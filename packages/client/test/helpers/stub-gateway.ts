@@ -152,7 +152,9 @@ export async function startStubGateway(options: { catalogDir?: string } = {}): P
     // Discovery (SPEC §4).
     if (req.method === 'GET' && rest[0] === 'services') {
       if (rest.length === 1) {
-        const list: ServiceSummary[] = [...services.values()].map(({ credential_policy: _p, credentials_configured: _c, endpoints: _e, ...summary }) => summary);
+        const list: ServiceSummary[] = [...services.values()].map(
+          ({ credential_policy: _p, credentials_configured: _c, endpoints: _e, ...summary }) => summary,
+        );
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end(JSON.stringify({ services: list }));
         return;
@@ -187,7 +189,10 @@ export async function startStubGateway(options: { catalogDir?: string } = {}): P
           hanging.add(res);
           return;
         }
-        const text = typeof fault.body === 'string' ? fault.body : JSON.stringify(fault.body ?? envelope('internal_error', 'api_error', 'Internal server error.', requestId));
+        const text =
+          typeof fault.body === 'string'
+            ? fault.body
+            : JSON.stringify(fault.body ?? envelope('internal_error', 'api_error', 'Internal server error.', requestId));
         const isJson = typeof fault.body !== 'string';
         res.writeHead(fault.status, { 'content-type': isJson ? 'application/json' : 'text/plain', ...fault.headers });
         res.end(text);
@@ -238,7 +243,9 @@ export async function startStubGateway(options: { catalogDir?: string } = {}): P
     services,
     invokes: () => requests.filter((r) => r.method === 'POST'),
     serviceFetches: (slug?: string) =>
-      requests.filter((r) => r.method === 'GET' && /^\/api\/v1\/external-proxy\/services\/[^/]+$/.test(r.path) && (slug === undefined || r.path.endsWith(`/${slug}`))),
+      requests.filter(
+        (r) => r.method === 'GET' && /^\/api\/v1\/external-proxy\/services\/[^/]+$/.test(r.path) && (slug === undefined || r.path.endsWith(`/${slug}`)),
+      ),
     queue: (...f: Fault[]) => {
       faults.push(...f);
     },

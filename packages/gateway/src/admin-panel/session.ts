@@ -96,11 +96,7 @@ async function loadSession(ctx: Context, id: string): Promise<LoadedSession> {
   if (row.actor === 'platform') return { idHash, principal: { kind: 'platform' }, view };
 
   const keyId = row.actor.startsWith('apikey:') ? row.actor.slice('apikey:'.length) : '';
-  const key = await db
-    .selectFrom('api_keys')
-    .select(['id', 'organization', 'role', 'expires_at', 'revoked_at'])
-    .where('id', '=', keyId)
-    .executeTakeFirst();
+  const key = await db.selectFrom('api_keys').select(['id', 'organization', 'role', 'expires_at', 'revoked_at']).where('id', '=', keyId).executeTakeFirst();
   if (!key || key.revoked_at || key.organization !== row.organization) {
     await drop();
     throw new GatewayError('invalid_token');
@@ -200,7 +196,14 @@ export function registerSessionRoutes(app: FastifyInstance, ctx: Context): void 
     };
     await db
       .insertInto('admin_sessions')
-      .values({ id_hash: hashToken(id), actor: view.actor, organization: view.organization, csrf_token: view.csrf_token, expires_at: view.expires_at, created_at: nowIso() })
+      .values({
+        id_hash: hashToken(id),
+        actor: view.actor,
+        organization: view.organization,
+        csrf_token: view.csrf_token,
+        expires_at: view.expires_at,
+        created_at: nowIso(),
+      })
       .execute();
     await audit(ctx, { principal, action: 'session.create', target: 'admin-panel', requestId: req.id });
     return reply

@@ -59,7 +59,10 @@ export function registerApiKeyRoutes(app: FastifyInstance, ctx: Context): void {
       const [id] = decodeCursor(q.cursor, 'key', 1) as [string];
       query = query.where('id', '<', id);
     }
-    const rows = await query.orderBy('id', 'desc').limit(q.limit + 1).execute();
+    const rows = await query
+      .orderBy('id', 'desc')
+      .limit(q.limit + 1)
+      .execute();
     const { items, next_cursor } = page(rows, q.limit, 'key', (r) => [r.id], apiKeyObject);
     return { api_keys: items, next_cursor };
   });

@@ -38,7 +38,10 @@ export function registerAuditLogRoutes(app: FastifyInstance, ctx: Context): void
       const [id] = decodeCursor(q.cursor, 'audit', 1) as [string];
       query = query.where('id', '<', id);
     }
-    const rows = await query.orderBy('id', 'desc').limit(q.limit + 1).execute();
+    const rows = await query
+      .orderBy('id', 'desc')
+      .limit(q.limit + 1)
+      .execute();
     const { items, next_cursor } = page(rows, q.limit, 'audit', (r) => [r.id], entryObject);
     return { entries: items, next_cursor };
   });

@@ -232,7 +232,13 @@ export function decodeCursor(raw: string, kind: string, n: number): string[] {
 }
 
 /** Splits the `limit + 1` rows fetched into the page and the next cursor. */
-export function page<R, T>(rows: R[], limit: number, kind: string, cursorValues: (r: R) => string[], map: (r: R) => T): { items: T[]; next_cursor: string | null } {
+export function page<R, T>(
+  rows: R[],
+  limit: number,
+  kind: string,
+  cursorValues: (r: R) => string[],
+  map: (r: R) => T,
+): { items: T[]; next_cursor: string | null } {
   const more = rows.length > limit;
   const pageRows = more ? rows.slice(0, limit) : rows;
   return {

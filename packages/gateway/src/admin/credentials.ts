@@ -158,9 +158,18 @@ export function registerCredentialRoutes(app: FastifyInstance, ctx: Context): vo
       const [id] = decodeCursor(q.cursor, 'cred', 1) as [string];
       query = query.where('id', '<', id);
     }
-    const rows = await query.orderBy('id', 'desc').limit(q.limit + 1).execute();
+    const rows = await query
+      .orderBy('id', 'desc')
+      .limit(q.limit + 1)
+      .execute();
     const services = await ctx.registry.services();
-    const { items, next_cursor } = page(rows, q.limit, 'cred', (r) => [r.id], (r) => credentialObject(r, services.get(r.service)));
+    const { items, next_cursor } = page(
+      rows,
+      q.limit,
+      'cred',
+      (r) => [r.id],
+      (r) => credentialObject(r, services.get(r.service)),
+    );
     return { credentials: items, next_cursor };
   });
 

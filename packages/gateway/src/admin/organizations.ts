@@ -101,7 +101,11 @@ export function registerOrganizationRoutes(app: FastifyInstance, ctx: Context): 
       const [at, slug] = decodeCursor(q.cursor, 'org', 2) as [string, string];
       query = query.where((eb) => eb.or([eb('created_at', '<', at), eb.and([eb('created_at', '=', at), eb('slug', '>', slug)])]));
     }
-    const rows = await query.orderBy('created_at', 'desc').orderBy('slug', 'asc').limit(q.limit + 1).execute();
+    const rows = await query
+      .orderBy('created_at', 'desc')
+      .orderBy('slug', 'asc')
+      .limit(q.limit + 1)
+      .execute();
     const { items, next_cursor } = page(rows, q.limit, 'org', (r) => [r.created_at, r.slug], organizationObject);
     return { organizations: items, next_cursor };
   });

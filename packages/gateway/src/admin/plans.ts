@@ -6,7 +6,20 @@ import { GatewayError, invalidRequest } from '../errors.ts';
 import { nowIso } from '../ids.ts';
 import { NO_LIMITS } from '../registry.ts';
 import type { PlansTable } from '../store/schema.ts';
-import { ADMIN_PREFIX, SLUG_RE, SLUG_TEXT, bodyObject, decodeCursor, has, limitsColumn, limitsFromColumn, listQuery, page, parseLimits, principalOf } from './common.ts';
+import {
+  ADMIN_PREFIX,
+  SLUG_RE,
+  SLUG_TEXT,
+  bodyObject,
+  decodeCursor,
+  has,
+  limitsColumn,
+  limitsFromColumn,
+  listQuery,
+  page,
+  parseLimits,
+  principalOf,
+} from './common.ts';
 
 function planObject(r: PlansTable) {
   return { name: r.name, services: r.services ? (JSON.parse(r.services) as string[]) : null, limits: limitsFromColumn(r.limits) };
@@ -23,7 +36,11 @@ export function registerPlanRoutes(app: FastifyInstance, ctx: Context): void {
       const [at, name] = decodeCursor(q.cursor, 'plan', 2) as [string, string];
       query = query.where((eb) => eb.or([eb('created_at', '<', at), eb.and([eb('created_at', '=', at), eb('name', '>', name)])]));
     }
-    const rows = await query.orderBy('created_at', 'desc').orderBy('name', 'asc').limit(q.limit + 1).execute();
+    const rows = await query
+      .orderBy('created_at', 'desc')
+      .orderBy('name', 'asc')
+      .limit(q.limit + 1)
+      .execute();
     const { items, next_cursor } = page(rows, q.limit, 'plan', (r) => [r.created_at, r.name], planObject);
     return { plans: items, next_cursor };
   });

@@ -58,9 +58,19 @@ export function registerServiceRoutes(app: FastifyInstance, ctx: Context): void 
       const [at, slug] = decodeCursor(q.cursor, 'svc', 2) as [string, string];
       query = query.where((eb) => eb.or([eb('created_at', '<', at), eb.and([eb('created_at', '=', at), eb('slug', '>', slug)])]));
     }
-    const rows = await query.orderBy('created_at', 'desc').orderBy('slug', 'asc').limit(q.limit + 1).execute();
+    const rows = await query
+      .orderBy('created_at', 'desc')
+      .orderBy('slug', 'asc')
+      .limit(q.limit + 1)
+      .execute();
     const all = await ctx.registry.services();
-    const { items, next_cursor } = page(rows, q.limit, 'svc', (r) => [r.created_at, r.slug], (r) => all.get(r.slug));
+    const { items, next_cursor } = page(
+      rows,
+      q.limit,
+      'svc',
+      (r) => [r.created_at, r.slug],
+      (r) => all.get(r.slug),
+    );
     return { services: items.filter((s) => s !== undefined).map(serviceObject), next_cursor };
   });
 
@@ -125,7 +135,12 @@ export function registerServiceRoutes(app: FastifyInstance, ctx: Context): void 
       .execute();
     await audit(ctx, { principal: p, action: 'organization.service.update', target: `organization:${org.slug}/service:${svc.slug}`, requestId: req.id });
     ctx.registry.changed();
-    const row = await db.selectFrom('organization_services').selectAll().where('organization', '=', org.slug).where('service', '=', svc.slug).executeTakeFirst();
+    const row = await db
+      .selectFrom('organization_services')
+      .selectAll()
+      .where('organization', '=', org.slug)
+      .where('service', '=', svc.slug)
+      .executeTakeFirst();
     return orgServiceObject(org.slug, svc.slug, row);
   });
 

@@ -40,7 +40,8 @@ export function registerUsageRoutes(app: FastifyInstance, ctx: Context): void {
     const organization = q.organization ?? (p.kind === 'apikey' ? p.organization : null);
     if (organization !== null) {
       requireOrgAdmin(p, organization);
-      const exists = SLUG_RE.test(organization) && (await ctx.store.db.selectFrom('organizations').select('slug').where('slug', '=', organization).executeTakeFirst());
+      const exists =
+        SLUG_RE.test(organization) && (await ctx.store.db.selectFrom('organizations').select('slug').where('slug', '=', organization).executeTakeFirst());
       if (!exists) throw new GatewayError('not_found');
     }
     const groupBy = (q.group_by ?? 'day') as GroupBy;

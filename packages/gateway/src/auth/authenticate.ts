@@ -3,9 +3,7 @@ import { GatewayError } from '../errors.ts';
 import type { OrgView, Registry } from '../registry.ts';
 import { hashToken, safeEqual, tokenFromHeader } from './tokens.ts';
 
-export type Principal =
-  | { kind: 'platform' }
-  | { kind: 'apikey'; keyId: string; organization: string; role: 'admin' | 'member' };
+export type Principal = { kind: 'platform' } | { kind: 'apikey'; keyId: string; organization: string; role: 'admin' | 'member' };
 
 export async function authenticate(registry: Registry, adminToken: string, authorization: string | undefined): Promise<Principal> {
   const token = tokenFromHeader(authorization);

@@ -36,7 +36,8 @@ export function endpointView(e: CatalogEndpoint) {
 
 export function registerDiscoveryRoutes(app: FastifyInstance, ctx: Context): void {
   const { registry } = ctx;
-  const org = (req: FastifyRequest): Promise<OrgView> => actingOrganization(registry, req.principal!, req.headers['x-portico-organization'] as string | undefined);
+  const org = (req: FastifyRequest): Promise<OrgView> =>
+    actingOrganization(registry, req.principal!, req.headers['x-portico-organization'] as string | undefined);
 
   app.get('/api/v1/external-proxy/services', async (req) => {
     const o = await org(req);
@@ -49,7 +50,8 @@ export function registerDiscoveryRoutes(app: FastifyInstance, ctx: Context): voi
     const svc = await accessibleService(registry, o, req.params.service);
     const creds = await registry.credentials(svc.slug, o.slug);
     const now = Date.now();
-    const live = (list: { status: string; expiresAt: number | null }[]) => list.some((c) => c.status === 'active' && (c.expiresAt === null || c.expiresAt > now));
+    const live = (list: { status: string; expiresAt: number | null }[]) =>
+      list.some((c) => c.status === 'active' && (c.expiresAt === null || c.expiresAt > now));
     return {
       ...summary(svc),
       credential_policy: effectivePolicy(o, svc),

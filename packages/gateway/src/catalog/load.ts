@@ -138,9 +138,7 @@ function parseJson(file: string, text: string): unknown {
     const before = body.slice(0, pos).split('\n');
     const line = before.length;
     const column = before[before.length - 1]!.length + 1;
-    const detail = raw
-      .replace(/\s*(?:in JSON )?at position \d+.*$/s, '')
-      .replace(/, ".*" is not valid JSON$/s, '');
+    const detail = raw.replace(/\s*(?:in JSON )?at position \d+.*$/s, '').replace(/, ".*" is not valid JSON$/s, '');
     throw new CatalogError(file, '', `invalid JSON at position ${pos} (line ${line}, column ${column}): ${detail}`);
   }
 }
@@ -305,11 +303,7 @@ function schemaError(file: string, data: unknown, error: ErrorObject | undefined
     case 'pattern':
       return new CatalogError(file, field(), `${patternReason(segments, String(params.pattern))} (got ${show(value)})`);
     default:
-      return new CatalogError(
-        file,
-        field(),
-        `${error.message ?? 'is invalid'}${isScalar(value) ? ` (got ${show(value)})` : ''}`,
-      );
+      return new CatalogError(file, field(), `${error.message ?? 'is invalid'}${isScalar(value) ? ` (got ${show(value)})` : ''}`);
   }
 }
 
@@ -396,11 +390,7 @@ function checkService(file: string, raw: RawService): CatalogService {
     throw new CatalogError(file, 'test_endpoint', `unknown endpoint "${raw.test_endpoint}" (not in endpoints)`);
   }
   if (test.path_params.length > 0 || test.request_mode !== 'none') {
-    throw new CatalogError(
-      file,
-      'test_endpoint',
-      `endpoint "${test.slug}" must take no path parameters and no request body (request_mode "none")`,
-    );
+    throw new CatalogError(file, 'test_endpoint', `endpoint "${test.slug}" must take no path parameters and no request body (request_mode "none")`);
   }
 
   return {

@@ -6,9 +6,21 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Context } from '../context.ts';
 
 const EXPOSED = [
-  'x-request-id', 'x-error-source', 'x-credential-source', 'x-upstream-request-id', 'retry-after', 'ratelimit-limit',
-  'ratelimit-remaining', 'ratelimit-reset', 'idempotent-replayed', 'deprecation', 'sunset', 'content-length',
-  'character-cost', 'request-id', 'history-item-id',
+  'x-request-id',
+  'x-error-source',
+  'x-credential-source',
+  'x-upstream-request-id',
+  'retry-after',
+  'ratelimit-limit',
+  'ratelimit-remaining',
+  'ratelimit-reset',
+  'idempotent-replayed',
+  'deprecation',
+  'sunset',
+  'content-length',
+  'character-cost',
+  'request-id',
+  'history-item-id',
 ].join(', ');
 
 export function registerCors(app: FastifyInstance, ctx: Context): void {

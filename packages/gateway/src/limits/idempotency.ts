@@ -21,7 +21,9 @@ export function idempotencyKey(raw: string | string[] | undefined): string | und
 
 /** Same service, action and payload ⇔ same fingerprint (object key order does not matter). */
 export function fingerprint(service: string, action: string, payload: unknown): string {
-  return createHash('sha256').update(JSON.stringify([service, action, canonical(payload)])).digest('base64url');
+  return createHash('sha256')
+    .update(JSON.stringify([service, action, canonical(payload)]))
+    .digest('base64url');
 }
 
 function canonical(v: unknown): unknown {
@@ -35,7 +37,18 @@ function canonical(v: unknown): unknown {
 }
 
 // Per-response fields that are not part of the stored answer: the replay sets its own.
-const NOT_STORED = new Set(['x-request-id', 'content-length', 'transfer-encoding', 'connection', 'keep-alive', 'date', 'ratelimit-limit', 'ratelimit-remaining', 'ratelimit-reset', 'idempotent-replayed']);
+const NOT_STORED = new Set([
+  'x-request-id',
+  'content-length',
+  'transfer-encoding',
+  'connection',
+  'keep-alive',
+  'date',
+  'ratelimit-limit',
+  'ratelimit-remaining',
+  'ratelimit-reset',
+  'idempotent-replayed',
+]);
 
 export function storableHeaders(h: Record<string, unknown>): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};

@@ -66,7 +66,14 @@ export async function admitInvoke(ctx: Context, req: FastifyRequest, reply: Fast
 
   const now = Date.now();
   const month = monthOf(now);
-  const r = await ctx.state.limits.admit({ org: org.slug, limits: l, id: traffic.id, month: month.key, monthTtlS: month.ttlS, seed: () => e.seed(org.slug, month.startIso) });
+  const r = await ctx.state.limits.admit({
+    org: org.slug,
+    limits: l,
+    id: traffic.id,
+    month: month.key,
+    monthTtlS: month.ttlS,
+    seed: () => e.seed(org.slug, month.startIso),
+  });
   const rpm = l.requests_per_minute;
   if (rpm !== null) {
     // On the raw response, so that every answer carries them: relayed, replayed or error.

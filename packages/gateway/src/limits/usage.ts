@@ -64,10 +64,38 @@ export class UsageRecorder {
   }
 }
 
-const COLUMNS = ['id', 'at', 'organization', 'api_key_id', 'service', 'action', 'status', 'upstream_status', 'credential_source', 'bytes_in', 'bytes_out', 'duration_ms', 'units'] as const;
+const COLUMNS = [
+  'id',
+  'at',
+  'organization',
+  'api_key_id',
+  'service',
+  'action',
+  'status',
+  'upstream_status',
+  'credential_source',
+  'bytes_in',
+  'bytes_out',
+  'duration_ms',
+  'units',
+] as const;
 
 function values(r: UsageEvent): unknown[] {
-  return [ulid(Date.parse(r.at)), r.at, r.organization, r.api_key_id, r.service, r.action, r.status, r.upstream_status, r.credential_source, r.bytes_in, r.bytes_out, r.duration_ms, r.units];
+  return [
+    ulid(Date.parse(r.at)),
+    r.at,
+    r.organization,
+    r.api_key_id,
+    r.service,
+    r.action,
+    r.status,
+    r.upstream_status,
+    r.credential_source,
+    r.bytes_in,
+    r.bytes_out,
+    r.duration_ms,
+    r.units,
+  ];
 }
 
 /**
@@ -122,7 +150,13 @@ export async function queryUsage(store: Store, f: UsageFilter, groupBy: GroupBy)
   const groups = new Map<string, { requests: number; errors: number; units: number; bytes: number; durations: number[] }>();
   for (const r of rows) {
     const key =
-      groupBy === 'day' ? r.at.slice(0, 10) : groupBy === 'service' ? r.service : groupBy === 'action' ? `${r.service}/${r.action}` : (r.api_key_id ?? 'platform');
+      groupBy === 'day'
+        ? r.at.slice(0, 10)
+        : groupBy === 'service'
+          ? r.service
+          : groupBy === 'action'
+            ? `${r.service}/${r.action}`
+            : (r.api_key_id ?? 'platform');
     let g = groups.get(key);
     if (!g) groups.set(key, (g = { requests: 0, errors: 0, units: 0, bytes: 0, durations: [] }));
     g.requests++;
@@ -135,7 +169,15 @@ export async function queryUsage(store: Store, f: UsageFilter, groupBy: GroupBy)
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([key, g]) => {
       g.durations.sort((a, b) => a - b);
-      return { key, requests: g.requests, errors: g.errors, units: g.units, bytes_out: g.bytes, p50_ms: percentile(g.durations, 0.5), p95_ms: percentile(g.durations, 0.95) };
+      return {
+        key,
+        requests: g.requests,
+        errors: g.errors,
+        units: g.units,
+        bytes_out: g.bytes,
+        p50_ms: percentile(g.durations, 0.5),
+        p95_ms: percentile(g.durations, 0.95),
+      };
     });
 }
 

@@ -8,9 +8,26 @@ import type { Target } from './resolve-endpoint.ts';
 // Never forwarded: the client's credentials and the hop-by-hop set (RFC 9110 §7.6.1), the
 // invoke envelope's own framing, and Portico's control headers.
 const DROP_REQUEST = new Set([
-  'authorization', 'cookie', 'host', 'connection', 'keep-alive', 'proxy-authorization', 'proxy-authenticate',
-  'te', 'trailer', 'transfer-encoding', 'upgrade', 'content-length', 'content-type', 'accept-encoding',
-  'x-request-id', 'x-portico-organization', 'idempotency-key', 'expect', 'origin', 'referer',
+  'authorization',
+  'cookie',
+  'host',
+  'connection',
+  'keep-alive',
+  'proxy-authorization',
+  'proxy-authenticate',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'content-length',
+  'content-type',
+  'accept-encoding',
+  'x-request-id',
+  'x-portico-organization',
+  'idempotency-key',
+  'expect',
+  'origin',
+  'referer',
 ]);
 
 const UNSAFE_SEGMENT = /[/\\\x00-\x1f\x7f]/;
@@ -29,7 +46,13 @@ export function buildPath(target: Target, params: Record<string, unknown>): stri
     } catch {
       decoded = raw;
     }
-    if (UNSAFE_SEGMENT.test(raw) || UNSAFE_SEGMENT.test(decoded) || decoded === '.' || decoded === '..' || !Number.isFinite(Number(value)) && typeof value === 'number') {
+    if (
+      UNSAFE_SEGMENT.test(raw) ||
+      UNSAFE_SEGMENT.test(decoded) ||
+      decoded === '.' ||
+      decoded === '..' ||
+      (!Number.isFinite(Number(value)) && typeof value === 'number')
+    ) {
       throw new GatewayError('invalid_path_parameter', { params: { name } });
     }
     path = path.replace(`{${name}}`, encodeURIComponent(raw));
@@ -71,7 +94,14 @@ export function buildBody(target: Target, invoke: InvokeRequest): string | null 
 /** Client headers that may reach the upstream, plus Portico's request id. */
 export function forwardHeaders(incoming: IncomingHttpHeaders, requestId: string): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
-  const named = incoming.connection ? new Set(String(incoming.connection).toLowerCase().split(',').map((s) => s.trim())) : null;
+  const named = incoming.connection
+    ? new Set(
+        String(incoming.connection)
+          .toLowerCase()
+          .split(',')
+          .map((s) => s.trim()),
+      )
+    : null;
   for (const name in incoming) {
     if (DROP_REQUEST.has(name) || name.startsWith('x-forwarded-') || name.startsWith('sec-') || named?.has(name)) continue;
     const v = incoming[name];

@@ -6,14 +6,36 @@ import type { ServerResponse } from 'node:http';
 // Never relayed: hop-by-hop headers, cookies, CORS (Portico owns it), and the fields Portico
 // sets itself. The upstream's X-Request-Id comes back as X-Upstream-Request-Id.
 const DROP_RESPONSE = new Set([
-  'connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding',
-  'upgrade', 'set-cookie', 'x-request-id', 'x-error-source', 'x-credential-source', 'date',
-  'ratelimit-limit', 'ratelimit-remaining', 'ratelimit-reset', 'ratelimit-policy', 'ratelimit',
+  'connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'set-cookie',
+  'x-request-id',
+  'x-error-source',
+  'x-credential-source',
+  'date',
+  'ratelimit-limit',
+  'ratelimit-remaining',
+  'ratelimit-reset',
+  'ratelimit-policy',
+  'ratelimit',
 ]);
 
 export function relayHeaders(upstream: Record<string, string | string[] | undefined>, own: Record<string, string>): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
-  const named = upstream.connection ? new Set(String(upstream.connection).toLowerCase().split(',').map((s) => s.trim())) : null;
+  const named = upstream.connection
+    ? new Set(
+        String(upstream.connection)
+          .toLowerCase()
+          .split(',')
+          .map((s) => s.trim()),
+      )
+    : null;
   for (const name in upstream) {
     const v = upstream[name];
     if (v === undefined || DROP_RESPONSE.has(name) || name.startsWith('access-control-') || named?.has(name)) continue;

@@ -6,7 +6,12 @@ import type { Context } from '../context.ts';
 import type { CredentialView, OrgView, ServiceView } from '../registry.ts';
 import { renderAuthValue } from '../credentials/auth-header.ts';
 
-export async function resolveCredentialFor(ctx: Context, org: OrgView, svc: ServiceView, explicit: CredentialSource | undefined): Promise<Resolved<CredentialView>> {
+export async function resolveCredentialFor(
+  ctx: Context,
+  org: OrgView,
+  svc: ServiceView,
+  explicit: CredentialSource | undefined,
+): Promise<Resolved<CredentialView>> {
   const { registry, state } = ctx;
   const credentials = await registry.credentials(svc.slug, org.slug);
   return resolveCredential({
@@ -23,7 +28,11 @@ export async function resolveCredentialFor(ctx: Context, org: OrgView, svc: Serv
 
 /** SPEC §6.5: after a cool-down, the one retry goes to the next candidate of the same source. */
 export function retryCandidate(ctx: Context, svc: ServiceView, resolved: Resolved<CredentialView>): CredentialView | null {
-  return nextCandidate(resolved.rest, (id) => ctx.state.cooldowns.isCoolingDown(id), (c) => ctx.registry.checkCredential(c, svc));
+  return nextCandidate(
+    resolved.rest,
+    (id) => ctx.state.cooldowns.isCoolingDown(id),
+    (c) => ctx.registry.checkCredential(c, svc),
+  );
 }
 
 /** The auth header value: the catalog template with payload fields filled in. */

@@ -115,7 +115,15 @@ async function forward(ctx: Context, req: FastifyRequest, res: ServerResponse, o
     let next: CredentialView | null = null;
     try {
       await dispatch(
-        { origin: svc.origin, path: svc.basePath + out.path, method: endpoint.method, headers, body: out.body, timeoutMs: target.timeoutMs, signal: controller.signal },
+        {
+          origin: svc.origin,
+          path: svc.basePath + out.path,
+          method: endpoint.method,
+          headers,
+          body: out.body,
+          timeoutMs: target.timeoutMs,
+          signal: controller.signal,
+        },
         ({ statusCode, headers: upstreamHeaders }) => {
           upstreamStatus = statusCode;
           traffic.upstreamAnswered(svc, statusCode, upstreamHeaders);
@@ -159,7 +167,14 @@ async function forward(ctx: Context, req: FastifyRequest, res: ServerResponse, o
   }
 }
 
-function logInvoke(req: FastifyRequest, target: Target, resolved: Resolved<CredentialView>, status: number, upstreamStatus: number | null, started: number): void {
+function logInvoke(
+  req: FastifyRequest,
+  target: Target,
+  resolved: Resolved<CredentialView>,
+  status: number,
+  upstreamStatus: number | null,
+  started: number,
+): void {
   req.log.info(
     {
       service: target.svc.slug,

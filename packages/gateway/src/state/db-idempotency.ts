@@ -63,7 +63,13 @@ export class DbIdempotency implements IdempotencyStore {
     this.held.add(h);
     this.timer ??= setInterval(() => void this.renew(), Math.max(250, Math.floor(this.leaseMs / 3)));
     this.timer.unref();
-    const mine = () => this.store.db.updateTable('idempotency').where('organization', '=', h.org).where('key', '=', h.key).where('state', '=', 'in_flight').where('response', '=', h.marker);
+    const mine = () =>
+      this.store.db
+        .updateTable('idempotency')
+        .where('organization', '=', h.org)
+        .where('key', '=', h.key)
+        .where('state', '=', 'in_flight')
+        .where('response', '=', h.marker);
     let open = true;
     const close = () => {
       if (!open) return false;
@@ -113,7 +119,11 @@ export class DbIdempotency implements IdempotencyStore {
   }
 
   private async sweep(): Promise<void> {
-    await this.store.db.deleteFrom('idempotency').where('expires_at', '<', iso(Date.now())).execute().catch(() => {});
+    await this.store.db
+      .deleteFrom('idempotency')
+      .where('expires_at', '<', iso(Date.now()))
+      .execute()
+      .catch(() => {});
   }
 
   async close(): Promise<void> {

@@ -237,7 +237,14 @@ export class RedisLink {
   async close(): Promise<void> {
     this.closing = true;
     await Promise.all(
-      [this.client, this.sub].map((c) => (c.status === 'ready' ? c.quit().then(() => {}, () => c.disconnect()) : Promise.resolve(c.disconnect()))),
+      [this.client, this.sub].map((c) =>
+        c.status === 'ready'
+          ? c.quit().then(
+              () => {},
+              () => c.disconnect(),
+            )
+          : Promise.resolve(c.disconnect()),
+      ),
     );
   }
 }
@@ -324,7 +331,12 @@ export class RedisLimits implements LimitStore {
     this.fallback.addUnits(org, month, monthTtlS, units);
     if (!this.link.usable()) return;
     const key = this.key(org, `units:${month}`);
-    this.link.client.pipeline().incrby(key, units).expire(key, monthTtlS).exec().catch(() => {});
+    this.link.client
+      .pipeline()
+      .incrby(key, units)
+      .expire(key, monthTtlS)
+      .exec()
+      .catch(() => {});
   }
 
   forgetSeeds(): void {

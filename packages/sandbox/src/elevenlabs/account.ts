@@ -18,7 +18,8 @@ function characterStats(ctx: Ctx, state: ElevenLabsState): void {
       return 0;
     }
     const n = Number(raw);
-    if (!Number.isInteger(n)) errors.push({ type: 'int_parsing', loc: ['query', name], msg: 'Input should be a valid integer, unable to parse string as an integer', input: raw });
+    if (!Number.isInteger(n))
+      errors.push({ type: 'int_parsing', loc: ['query', name], msg: 'Input should be a valid integer, unable to parse string as an integer', input: raw });
     return n;
   };
   const start = read('start_unix');

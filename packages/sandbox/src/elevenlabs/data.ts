@@ -27,13 +27,7 @@ export type Voice = Record<string, unknown> & { voice_id: string; name: string; 
 
 const HQ_MODELS = ['eleven_multilingual_v2', 'eleven_turbo_v2_5', 'eleven_flash_v2_5'];
 
-export function voice(
-  voice_id: string,
-  name: string,
-  category: string,
-  labels: Record<string, string>,
-  description: string | null,
-): Voice {
+export function voice(voice_id: string, name: string, category: string, labels: Record<string, string>, description: string | null): Voice {
   return {
     voice_id,
     name,
@@ -48,10 +42,7 @@ export function voice(
     },
     labels,
     description,
-    preview_url:
-      category === 'premade'
-        ? `https://storage.googleapis.com/eleven-public-prod/premade/voices/${voice_id}/preview.mp3`
-        : null,
+    preview_url: category === 'premade' ? `https://storage.googleapis.com/eleven-public-prod/premade/voices/${voice_id}/preview.mp3` : null,
     available_for_tiers: [],
     settings: null,
     sharing: null,
@@ -113,11 +104,48 @@ const LANGUAGE_NAMES: Record<string, string> = {
 const LANGS = Object.keys(LANGUAGE_NAMES);
 
 export const MODELS = [
-  model('eleven_multilingual_v2', 'Eleven Multilingual v2', 'Our state of the art multilingual speech synthesis model, able to generate life-like speech in 29 languages.', { sts: true, style: true, cost: 1, freeMax: 2500, paidMax: 10000, group: 'standard', languages: LANGS }),
-  model('eleven_flash_v2_5', 'Eleven Flash v2.5', 'Our ultra low latency model.', { sts: false, style: false, cost: 0.5, freeMax: 2500, paidMax: 40000, group: 'turbo', languages: LANGS }),
-  model('eleven_turbo_v2_5', 'Eleven Turbo v2.5', 'High quality, low latency model.', { sts: false, style: false, cost: 0.5, freeMax: 2500, paidMax: 40000, group: 'turbo', languages: LANGS }),
-  model('eleven_v3', 'Eleven v3', 'Our most expressive model, for dialogue and storytelling.', { sts: false, style: true, cost: 1, freeMax: 2500, paidMax: 5000, group: 'standard', languages: LANGS }),
-  model('eleven_multilingual_sts_v2', 'Eleven Multilingual v2 (speech-to-speech)', 'Voice changer model.', { sts: true, style: true, cost: 1, freeMax: 2500, paidMax: 10000, group: 'standard', languages: LANGS }),
+  model(
+    'eleven_multilingual_v2',
+    'Eleven Multilingual v2',
+    'Our state of the art multilingual speech synthesis model, able to generate life-like speech in 29 languages.',
+    { sts: true, style: true, cost: 1, freeMax: 2500, paidMax: 10000, group: 'standard', languages: LANGS },
+  ),
+  model('eleven_flash_v2_5', 'Eleven Flash v2.5', 'Our ultra low latency model.', {
+    sts: false,
+    style: false,
+    cost: 0.5,
+    freeMax: 2500,
+    paidMax: 40000,
+    group: 'turbo',
+    languages: LANGS,
+  }),
+  model('eleven_turbo_v2_5', 'Eleven Turbo v2.5', 'High quality, low latency model.', {
+    sts: false,
+    style: false,
+    cost: 0.5,
+    freeMax: 2500,
+    paidMax: 40000,
+    group: 'turbo',
+    languages: LANGS,
+  }),
+  model('eleven_v3', 'Eleven v3', 'Our most expressive model, for dialogue and storytelling.', {
+    sts: false,
+    style: true,
+    cost: 1,
+    freeMax: 2500,
+    paidMax: 5000,
+    group: 'standard',
+    languages: LANGS,
+  }),
+  model('eleven_multilingual_sts_v2', 'Eleven Multilingual v2 (speech-to-speech)', 'Voice changer model.', {
+    sts: true,
+    style: true,
+    cost: 1,
+    freeMax: 2500,
+    paidMax: 10000,
+    group: 'standard',
+    languages: LANGS,
+  }),
 ];
 
 export const MODEL_IDS = new Set(MODELS.map((m) => m.model_id as string));
@@ -215,9 +243,7 @@ export const SHARED_VOICES = [
     free_users_allowed: true,
     live_moderation_enabled: false,
     featured: false,
-    verified_languages: [
-      { language: 'en', model_id: 'eleven_multilingual_v2', accent: 'american', locale: 'en-US', preview_url: null },
-    ],
+    verified_languages: [{ language: 'en', model_id: 'eleven_multilingual_v2', accent: 'american', locale: 'en-US', preview_url: null }],
   },
 ];
 

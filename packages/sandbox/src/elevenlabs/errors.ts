@@ -20,25 +20,20 @@ const TYPES: Record<number, string> = {
 const MESSAGES: Record<string, string> = {
   invalid_api_key: 'Invalid API key',
   missing_permissions: 'The API key you used is missing the permission user_read to execute this operation.',
-  quota_exceeded:
-    'This request exceeds your quota of 10000. You have 0 credits remaining, while 91 credits are required for this request.',
+  quota_exceeded: 'This request exceeds your quota of 10000. You have 0 credits remaining, while 91 credits are required for this request.',
   detected_unusual_activity:
     'Unusual activity detected. Free Tier usage disabled. If you are using a proxy/VPN you might need to purchase a Paid Plan to not trigger our abuse detectors.',
-  paid_plan_required:
-    'Free users cannot use library voices via the API. Please upgrade your subscription to use this voice.',
-  output_format_not_allowed:
-    'Requested output format pcm_44100 (PCM at 44100hz) is only allowed for Pro tier and above.',
+  paid_plan_required: 'Free users cannot use library voices via the API. Please upgrade your subscription to use this voice.',
+  output_format_not_allowed: 'Requested output format pcm_44100 (PCM at 44100hz) is only allowed for Pro tier and above.',
   invalid_parameters: 'The request contains invalid parameters.',
   invalid_uid: "An invalid ID has been received: 'your-voice-id-1'. Make sure to provide a correct one.",
-  max_character_limit_exceeded:
-    "This request's text has 10001 characters and exceeds the character limit of 10000 characters for non signed in accounts.",
+  max_character_limit_exceeded: "This request's text has 10001 characters and exceeds the character limit of 10000 characters for non signed in accounts.",
   not_found: 'The requested resource was not found.',
   concurrent_limit_exceeded:
     'Too many concurrent requests. Your current subscription is associated with a maximum of 2 concurrent requests (running in parallel). Please upgrade your subscription or contact sales if you want to increase this limit.',
   too_many_concurrent_requests:
     'Too many concurrent requests. Your current subscription is associated with a maximum of 2 concurrent requests (running in parallel). This is done such that a single user does not overwhelm our systems and affect other users negatively. Please upgrade your subscription or contact sales if you want to increase this limit.',
-  system_busy:
-    'We are sorry, the system is experiencing heavy traffic, please try again. Higher subscriptions have higher priority.',
+  system_busy: 'We are sorry, the system is experiencing heavy traffic, please try again. Higher subscriptions have higher priority.',
   rate_limit_exceeded: 'You have exceeded the rate limit. Please slow down your requests.',
   something_went_wrong: 'We are sorry, something went wrong. You are not charged for this request.',
   service_unavailable: 'The service is temporarily unavailable. Please try again later.',

@@ -62,11 +62,14 @@ export function historyRoutes(env: ProviderEnv, state: ElevenLabsState): Route[]
     if (!body) return;
     const ids = body.history_item_ids;
     if (!Array.isArray(ids) || ids.length === 0 || !ids.every((x) => typeof x === 'string')) {
-      sendAnswer(ctx, validationError([
-        ids === undefined
-          ? { type: 'missing', loc: ['body', 'history_item_ids'], msg: 'Field required', input: null }
-          : { type: 'list_type', loc: ['body', 'history_item_ids'], msg: 'Input should be a non-empty list of strings', input: ids },
-      ]));
+      sendAnswer(
+        ctx,
+        validationError([
+          ids === undefined
+            ? { type: 'missing', loc: ['body', 'history_item_ids'], msg: 'Field required', input: null }
+            : { type: 'list_type', loc: ['body', 'history_item_ids'], msg: 'Input should be a non-empty list of strings', input: ids },
+        ]),
+      );
       return;
     }
     const items: HistoryItem[] = [];

@@ -11,14 +11,7 @@ import { ElevenLabsState } from './state.ts';
 import { ttsRoutes } from './tts.ts';
 import { voiceRoutes } from './voices.ts';
 
-const EXPOSED = [
-  'request-id',
-  'history-item-id',
-  'character-cost',
-  'tts-latency-ms',
-  'current-concurrent-requests',
-  'maximum-concurrent-requests',
-].join(', ');
+const EXPOSED = ['request-id', 'history-item-id', 'character-cost', 'tts-latency-ms', 'current-concurrent-requests', 'maximum-concurrent-requests'].join(', ');
 
 export function createElevenLabs(env: ProviderEnv): Provider {
   const state = new ElevenLabsState();

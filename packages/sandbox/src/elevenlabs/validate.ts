@@ -17,7 +17,12 @@ export async function jsonBody(ctx: Ctx): Promise<Record<string, unknown> | null
     return null;
   }
   if (!isObject(read.value)) {
-    sendAnswer(ctx, validationError([{ type: 'model_attributes_type', loc: ['body'], msg: 'Input should be a valid dictionary or object to extract fields from', input: read.value }]));
+    sendAnswer(
+      ctx,
+      validationError([
+        { type: 'model_attributes_type', loc: ['body'], msg: 'Input should be a valid dictionary or object to extract fields from', input: read.value },
+      ]),
+    );
     return null;
   }
   return read.value;
@@ -43,12 +48,7 @@ export function formatOf(ctx: Ctx): OutputFormat | null {
   const f = outputFormat(name);
   if (f) return f;
   const expected = OUTPUT_FORMAT_NAMES.map((n) => `'${n}'`).join(', ');
-  sendAnswer(
-    ctx,
-    validationError([
-      { type: 'enum', loc: ['query', 'output_format'], msg: `Input should be ${expected}`, input: name, ctx: { expected } },
-    ]),
-  );
+  sendAnswer(ctx, validationError([{ type: 'enum', loc: ['query', 'output_format'], msg: `Input should be ${expected}`, input: name, ctx: { expected } }]));
   return null;
 }
 

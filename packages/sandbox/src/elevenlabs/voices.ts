@@ -36,7 +36,14 @@ export function voiceRoutes(state: ElevenLabsState): Route[] {
     const type = q.get('voice_type');
     const ids = q.getAll('voice_ids');
     let all = [...state.voices.values()];
-    if (text) all = all.filter((v) => v.name.toLowerCase().includes(text) || String(v.description ?? '').toLowerCase().includes(text));
+    if (text)
+      all = all.filter(
+        (v) =>
+          v.name.toLowerCase().includes(text) ||
+          String(v.description ?? '')
+            .toLowerCase()
+            .includes(text),
+      );
     if (category) all = all.filter((v) => v.category === category);
     if (type === 'personal') all = all.filter((v) => v.category !== 'premade');
     if (type === 'default') all = all.filter((v) => v.category === 'premade');

@@ -179,9 +179,7 @@ export function templateDetail(id: string): Record<string, unknown> {
   };
 }
 
-export const TRANSLATE_LANGUAGES = [
-  'English', 'Spanish', 'French', 'German', 'Italian', 'Portuguese', 'Japanese', 'Korean', 'Chinese', 'Hindi',
-];
+export const TRANSLATE_LANGUAGES = ['English', 'Spanish', 'French', 'German', 'Italian', 'Portuguese', 'Japanese', 'Korean', 'Chinese', 'Hindi'];
 
 export const WEBHOOK_EVENTS = [
   'avatar_video.success',

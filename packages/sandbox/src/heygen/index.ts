@@ -14,20 +14,12 @@ export function createHeyGen(env: ProviderEnv): Provider {
   const unauthorized: Provider['unauthorized'] = (info) => {
     const family = familyOf(info.path);
     // v2 legacy answers its own shape (CATALOG §2.5 reconstruction) with code `unauthorized`.
-    return family === 'v2'
-      ? hgError({ status: 401, family, code: 'unauthorized', message: 'Unauthorized' })
-      : hgError({ status: 401, family });
+    return family === 'v2' ? hgError({ status: 401, family, code: 'unauthorized', message: 'Unauthorized' }) : hgError({ status: 401, family });
   };
   return {
     slug: 'heygen',
     authHeader: 'x-api-key',
-    routes: [
-      ...v3Routes(env, state),
-      ...videoRoutes(env, state),
-      ...translationRoutes(env, state),
-      ...webhookRoutes(state),
-      ...legacyRoutes(env, state),
-    ],
+    routes: [...v3Routes(env, state), ...videoRoutes(env, state), ...translationRoutes(env, state), ...webhookRoutes(state), ...legacyRoutes(env, state)],
     // HeyGen's own request id (the official CLI reads it); a gateway returns it as X-Upstream-Request-Id.
     baseHeaders: (requestId) => ({ 'x-request-id': requestId }),
     unauthorized,

@@ -61,7 +61,14 @@ export class HeyGenState {
     this.translations.create(
       SEED.videoTranslate,
       0,
-      { title: 'New Video', videoUrl: 'https://example.com/source.mp4', outputLanguage: 'Spanish', inputLanguage: 'English', callbackId: null, audioOnly: false },
+      {
+        title: 'New Video',
+        videoUrl: 'https://example.com/source.mp4',
+        outputLanguage: 'Spanish',
+        inputLanguage: 'English',
+        callbackId: null,
+        audioOnly: false,
+      },
       false,
       longAgo,
     );

@@ -100,15 +100,19 @@ export function translationRoutes(env: ProviderEnv, state: HeyGenState): Route[]
         const j = job(ctx, ctx.params.video_translate_id!);
         if (!j) return;
         const s = statusOf(j, 'v2');
-        sendJson(ctx, 200, v2({
-          video_translate_id: j.id,
-          title: j.data.title,
-          status: s,
-          url: s === 'success' ? mediaUrl(ctx.baseUrl, j.id, 'mp4') : null,
-          message: s === 'failed' ? 'Translation failed (the sandbox was asked to fail this job).' : null,
-          callback_id: j.data.callbackId,
-          created_at: Math.floor(j.createdAt / 1000) || unixNow(),
-        }));
+        sendJson(
+          ctx,
+          200,
+          v2({
+            video_translate_id: j.id,
+            title: j.data.title,
+            status: s,
+            url: s === 'success' ? mediaUrl(ctx.baseUrl, j.id, 'mp4') : null,
+            message: s === 'failed' ? 'Translation failed (the sandbox was asked to fail this job).' : null,
+            callback_id: j.data.callbackId,
+            created_at: Math.floor(j.createdAt / 1000) || unixNow(),
+          }),
+        );
       },
     },
     { method: 'POST', path: '/v3/video-translations', handler: createV3 },

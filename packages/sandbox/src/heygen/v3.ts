@@ -16,7 +16,11 @@ const SECONDS_PER_CHAR = 0.06;
 
 /** Lists answer a precomputed page when no query parameter is given (the benchmark case). */
 function listRoute(path: string, items: Record<string, unknown>[], filters: string[]): Route {
-  const whole = jsonBuffer({ data: items.slice(0, 20), has_more: items.length > 20, next_token: items.length > 20 ? Buffer.from('20').toString('base64url') : null });
+  const whole = jsonBuffer({
+    data: items.slice(0, 20),
+    has_more: items.length > 20,
+    next_token: items.length > 20 ? Buffer.from('20').toString('base64url') : null,
+  });
   return {
     method: 'GET',
     path,

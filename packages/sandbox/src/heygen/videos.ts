@@ -57,7 +57,8 @@ function legacyProblem(body: Record<string, unknown>): string | null {
     if (c.type === 'talking_photo' && !str(c.talking_photo_id)) return `video_inputs[${i}].character.talking_photo_id is required.`;
     const v = scene.voice;
     if (v.type === 'text' && (!str(v.voice_id) || typeof v.input_text !== 'string')) return `video_inputs[${i}].voice needs voice_id and input_text.`;
-    if (typeof v.input_text === 'string' && v.input_text.length > SCRIPT_LIMIT) return `video_inputs[${i}].voice.input_text must be under ${SCRIPT_LIMIT} characters.`;
+    if (typeof v.input_text === 'string' && v.input_text.length > SCRIPT_LIMIT)
+      return `video_inputs[${i}].voice.input_text must be under ${SCRIPT_LIMIT} characters.`;
   }
   return null;
 }

@@ -36,7 +36,8 @@ export function webhookRoutes(state: HeyGenState): Route[] {
     const body = await objectBody(ctx);
     if (!body) return;
     const events = eventsOf(body.events);
-    if (typeof body.url !== 'string' || !/^https?:\/\//.test(body.url)) return sendAnswer(ctx, invalidParameter(ctx.path, 'url', 'url must be an http(s) URL.'));
+    if (typeof body.url !== 'string' || !/^https?:\/\//.test(body.url))
+      return sendAnswer(ctx, invalidParameter(ctx.path, 'url', 'url must be an http(s) URL.'));
     if (events === null) return sendAnswer(ctx, invalidParameter(ctx.path, 'events', 'events must be a list of event names.'));
     sendJson(ctx, 200, wrap(state.addWebhook(body.url, events)));
   }
