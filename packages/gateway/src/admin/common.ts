@@ -6,6 +6,7 @@
 // preHandler that authenticates, so an anonymous or unauthorised caller would learn about
 // validation rules (400) instead of getting 401/403 first.
 import type { FastifyRequest } from 'fastify';
+import { sql, type RawBuilder } from 'kysely';
 import type { Principal } from '../auth/authenticate.ts';
 import { GatewayError, invalidRequest } from '../errors.ts';
 import { parseRfc3339 } from '../ids.ts';
@@ -256,4 +257,10 @@ export function isUniqueViolation(err: unknown): boolean {
 
 export function bool(n: number): boolean {
   return n === 1;
+}
+
+/** The rows after a cursor in a list ordered by `created_at` desc, then `key` asc (organizations, plans). */
+export function afterCreatedCursor(cursor: string, kind: string, key: string): RawBuilder<boolean> {
+  const [at, k] = decodeCursor(cursor, kind, 2) as [string, string];
+  return sql<boolean>`(created_at < ${at} or (created_at = ${at} and ${sql.ref(key)} > ${k}))`;
 }

@@ -11,7 +11,7 @@ import {
   SLUG_RE,
   SLUG_TEXT,
   bodyObject,
-  decodeCursor,
+  afterCreatedCursor,
   has,
   isUniqueViolation,
   limitsColumn,
@@ -97,10 +97,7 @@ export function registerOrganizationRoutes(app: FastifyInstance, ctx: Context): 
     requirePlatform(principalOf(req));
     const q = listQuery(req);
     let query = db.selectFrom('organizations').selectAll();
-    if (q.cursor) {
-      const [at, slug] = decodeCursor(q.cursor, 'org', 2) as [string, string];
-      query = query.where((eb) => eb.or([eb('created_at', '<', at), eb.and([eb('created_at', '=', at), eb('slug', '>', slug)])]));
-    }
+    if (q.cursor) query = query.where(afterCreatedCursor(q.cursor, 'org', 'slug'));
     const rows = await query
       .orderBy('created_at', 'desc')
       .orderBy('slug', 'asc')

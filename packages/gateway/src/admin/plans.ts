@@ -11,7 +11,7 @@ import {
   SLUG_RE,
   SLUG_TEXT,
   bodyObject,
-  decodeCursor,
+  afterCreatedCursor,
   has,
   limitsColumn,
   limitsFromColumn,
@@ -32,10 +32,7 @@ export function registerPlanRoutes(app: FastifyInstance, ctx: Context): void {
     requirePlatform(principalOf(req));
     const q = listQuery(req);
     let query = db.selectFrom('plans').selectAll();
-    if (q.cursor) {
-      const [at, name] = decodeCursor(q.cursor, 'plan', 2) as [string, string];
-      query = query.where((eb) => eb.or([eb('created_at', '<', at), eb.and([eb('created_at', '=', at), eb('name', '>', name)])]));
-    }
+    if (q.cursor) query = query.where(afterCreatedCursor(q.cursor, 'plan', 'name'));
     const rows = await query
       .orderBy('created_at', 'desc')
       .orderBy('name', 'asc')
