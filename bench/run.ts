@@ -6,7 +6,7 @@
 //   npm run bench -- --quick       short cells, no Portkey unless --with-peer (under 2 minutes)
 //   npm run bench -- --smoke       1 s, (a), (b) and Portico on SQLite, small JSON only (the test)
 //   npm run bench -- --profile     Portico under --cpu-prof on small JSON; prints the top functions
-// Options: --with-peer, --no-peer, --only=a,b,d, --duration=S, --connections=N, --out=DIR.
+// Options: --with-peer, --no-peer, --only=a,b,d, --scenarios=json,tts, --duration=S, --connections=N, --out=DIR.
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, release, totalmem } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -49,7 +49,7 @@ function parseArgs(argv: string[]): Settings {
     if (!m) throw new Error(`unknown argument '${a}' (see bench/README.md)`);
     flags.set(m[1]!, m[2] ?? true);
   }
-  const known = ['quick', 'full', 'smoke', 'profile', 'with-peer', 'no-peer', 'only', 'duration', 'connections', 'rounds', 'out'];
+  const known = ['quick', 'full', 'smoke', 'profile', 'with-peer', 'no-peer', 'only', 'scenarios', 'duration', 'connections', 'rounds', 'out'];
   for (const k of flags.keys()) if (!known.includes(k)) throw new Error(`unknown option --${k} (known: ${known.map((x) => `--${x}`).join(', ')})`);
   const mode: Mode = flags.has('smoke') ? 'smoke' : flags.has('profile') ? 'profile' : flags.has('quick') ? 'quick' : 'full';
   const all: TargetId[] = ['direct', 'undici', 'nginx', 'portico-sqlite', 'portico-pg', 'portkey', 'portico-limits'];
@@ -110,6 +110,12 @@ function parseArgs(argv: string[]): Settings {
     const want = only.split(',').map((x) => x.trim());
     s.targets = all.filter((t) => want.includes(t) || want.includes(TARGETS.find((d) => d.id === t)!.letter));
     if (s.targets.length === 0) throw new Error(`--only=${only} names no target (letters a–f or ${all.join(', ')})`);
+  }
+  const scen = flags.get('scenarios');
+  if (typeof scen === 'string') {
+    const want = scen.split(',').map((x) => x.trim());
+    s.scenarios = SCENARIOS.map((x) => x.id).filter((id) => want.includes(id));
+    if (s.scenarios.length === 0) throw new Error(`--scenarios=${scen} names no scenario (${SCENARIOS.map((x) => x.id).join(', ')})`);
   }
   const num = (name: string, min: number, max: number): number | null => {
     const v = flags.get(name);
@@ -471,7 +477,9 @@ async function runProfile(s: Settings, env: Env, upstream: Proc): Promise<void> 
   const dir = join(ROOT, '.bench-tmp', `profile-${new Date().toISOString().replace(/[:.]/g, '-')}`);
   mkdirSync(dir, { recursive: true });
   env.cpuProfDir = dir;
-  const running = await startTarget('portico-sqlite', env);
+  // --only=b profiles the undici floor instead, for a side-by-side reading.
+  const id = s.targets.length === 1 && s.targets[0] === 'undici' ? 'undici' : 'portico-sqlite';
+  const running = await startTarget(id, env);
   stopAll = () => running.stop();
   let r: LoadResult;
   try {

@@ -62,7 +62,8 @@ export async function startTarget(id: TargetId, env: Env): Promise<Running> {
 }
 
 async function startUndici(env: Env): Promise<Running> {
-  const proc = start('undici-proxy', env.node, [join(env.root, 'bench/baselines/undici-proxy.ts')], {
+  const prof = env.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', env.cpuProfDir] : [];
+  const proc = start('undici-proxy', env.node, [...prof, join(env.root, 'bench/baselines/undici-proxy.ts')], {
     core: 0,
     env: { ...process.env, BENCH_UPSTREAM: env.upstream, BENCH_KEY },
   });

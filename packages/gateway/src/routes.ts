@@ -10,5 +10,5 @@ export function registerRoutes(app: FastifyInstance, ctx: Context): void {
   registerAdminRoutes(app, ctx); // /api/v1/admin/**
   registerAdminPanel(app, ctx); // /admin (web panel), /admin/session
   registerDiscoveryRoutes(app, ctx); // /api/v1/external-proxy/services/**
-  registerInvokeRoute(app, ctx); // POST /api/v1/external-proxy/{service}/{action}
+  registerInvokeRoute(app); // /api/v1/external-proxy/{service}/{action}: 405s (POST is server.ts's raw path)
 }

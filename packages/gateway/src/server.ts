@@ -3,6 +3,7 @@
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { Socket } from 'node:net';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Config } from './config.ts';
 import { type Context } from './context.ts';
 import { GatewayError, errorEnvelope, invalidRequest } from './errors.ts';
@@ -20,6 +21,8 @@ import { authenticate, type Principal } from './auth/authenticate.ts';
 import { registerRoutes } from './routes.ts';
 import { sessionPrincipal } from './admin-panel/index.ts';
 import { registerCors, restrictCorsToOrganization } from './http/cors.ts';
+import { invoke, matchInvoke } from './proxy/route.ts';
+import { writeRawError } from './http/reply-error.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -56,7 +59,8 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   const state = options.state ?? (await createState(config, store, log));
   const registry = new Registry(store, config, state);
   const ctx: Context = { config, store, registry, state, log };
-  const app = buildApp(ctx);
+  const lifecycle = { closing: false };
+  const app = buildApp(ctx, lifecycle);
   await app.ready();
 
   let closing: Promise<void> | null = null;
@@ -71,6 +75,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
       return `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
     },
     close() {
+      lifecycle.closing = true;
       closing ??= shutdown(app, ctx, store);
       return closing;
     },
@@ -80,10 +85,13 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
 async function shutdown(app: FastifyInstance, ctx: Context, store: Store): Promise<void> {
   // Bounded wait for in-flight requests, then cut what is left.
   const timer = setTimeout(() => app.server.closeAllConnections(), ctx.config.shutdownTimeoutMs);
+  // A keep-alive connection whose last request just finished is closed at once, not at its timeout.
+  const reaper = setInterval(() => app.server.closeIdleConnections(), 50);
   try {
     await app.close();
   } finally {
     clearTimeout(timer);
+    clearInterval(reaper);
   }
   await ctx.registry.close();
   await closeTraffic(ctx); // last usage rows
@@ -91,9 +99,29 @@ async function shutdown(app: FastifyInstance, ctx: Context, store: Store): Promi
   await store.close();
 }
 
-function buildApp(ctx: Context): FastifyInstance {
+function buildApp(ctx: Context, lifecycle: { closing: boolean }): FastifyInstance {
   const { config } = ctx;
+  // Invokes, the hot path, go straight to the pipeline in proxy/route.ts; Fastify gets the rest.
+  const serverFactory = (fastifyHandler: (req: IncomingMessage, res: ServerResponse) => void, options: Record<string, unknown>) => {
+    const opts = options as { keepAliveTimeout: number; requestTimeout: number; connectionTimeout: number };
+    const server = createServer((req, res) => {
+      const m = matchInvoke(req.method, req.url);
+      if (m === null) return fastifyHandler(req, res);
+      if (lifecycle.closing) {
+        // As Fastify's return503OnClosing, in the envelope.
+        res.shouldKeepAlive = false;
+        return writeRawError(res, new GatewayError('service_unavailable'), requestIdFrom(req.headers['x-request-id']));
+      }
+      void invoke(ctx, req, res, m[0], m[1]);
+    });
+    // What Fastify sets on a server it creates itself.
+    server.keepAliveTimeout = opts.keepAliveTimeout;
+    server.requestTimeout = opts.requestTimeout;
+    server.setTimeout(opts.connectionTimeout);
+    return server;
+  };
   const app = Fastify({
+    serverFactory,
     loggerInstance: ctx.log,
     // One log line per request comes from our own hooks (and the proxy), not Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
@@ -105,6 +133,12 @@ function buildApp(ctx: Context): FastifyInstance {
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
     clientErrorHandler: clientError,
+    // Errors before routing (a URL that does not percent-decode): in the envelope too.
+    frameworkErrors: (err, req, res) => {
+      const reply = res as unknown as FastifyReply;
+      const gw = err.code === 'FST_ERR_BAD_URL' ? invalidRequest('The request URL is not valid percent-encoding.') : toGatewayError(err);
+      void reply.code(gw.status).headers(errorHeaders(gw, req.id)).send(errorEnvelope(gw, req.id));
+    },
   }) as unknown as FastifyInstance;
 
   app.decorateRequest('principal', null);

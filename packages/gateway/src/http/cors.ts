@@ -23,16 +23,26 @@ const EXPOSED = [
   'history-item-id',
 ].join(', ');
 
+/** Whether answers to `origin` carry CORS fields at all: listed globally or by any organization. */
+export async function corsConfigured(ctx: Context, origin: string): Promise<boolean> {
+  const global = ctx.config.corsOrigins;
+  return global.includes('*') || global.includes(origin) || (await ctx.registry.corsOrigins()).has(origin);
+}
+
+/** The CORS fields of an actual (non-preflight) answer to `origin`. */
+export function corsAnswerHeaders(origin: string): Record<string, string> {
+  return { 'access-control-allow-origin': origin, vary: 'Origin', 'access-control-expose-headers': EXPOSED };
+}
+
+/** After authentication: an organization's key keeps CORS only for its own origins (or global ones). */
+export function organizationAllowsOrigin(ctx: Context, origin: string, orgOrigins: string[] | null): boolean {
+  const global = ctx.config.corsOrigins;
+  return global.includes('*') || global.includes(origin) || (orgOrigins !== null && orgOrigins.includes(origin));
+}
+
 export function registerCors(app: FastifyInstance, ctx: Context): void {
-  const global = new Set(ctx.config.corsOrigins);
-  const anyOrigin = global.has('*');
-
-  async function configured(origin: string): Promise<boolean> {
-    return anyOrigin || global.has(origin) || (await ctx.registry.corsOrigins()).has(origin);
-  }
-
   async function cors(req: FastifyRequest, reply: FastifyReply, origin: string): Promise<unknown> {
-    if (!(await configured(origin))) return;
+    if (!(await corsConfigured(ctx, origin))) return;
     reply.header('access-control-allow-origin', origin);
     reply.header('vary', 'Origin');
     if (req.method === 'OPTIONS' && req.headers['access-control-request-method']) {
@@ -57,8 +67,7 @@ export function registerCors(app: FastifyInstance, ctx: Context): void {
 /** After authentication: an organization's key keeps CORS only for its own origins. */
 export function restrictCorsToOrganization(ctx: Context, reply: FastifyReply, origin: string | undefined, orgOrigins: string[] | null): void {
   if (!origin || !reply.hasHeader('access-control-allow-origin')) return;
-  if (ctx.config.corsOrigins.includes('*') || ctx.config.corsOrigins.includes(origin)) return;
-  if (orgOrigins === null || !orgOrigins.includes(origin)) {
+  if (!organizationAllowsOrigin(ctx, origin, orgOrigins)) {
     reply.removeHeader('access-control-allow-origin');
     reply.removeHeader('access-control-expose-headers');
   }

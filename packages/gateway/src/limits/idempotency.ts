@@ -3,7 +3,6 @@
 import { createHash } from 'node:crypto';
 import { Writable } from 'node:stream';
 import type { ServerResponse } from 'node:http';
-import type { FastifyReply } from 'fastify';
 import { invalidRequest } from '../errors.ts';
 import type { StoredResponse } from '../state/index.ts';
 
@@ -102,7 +101,7 @@ export class CaptureTee extends Writable {
 }
 
 /** Sends a stored answer again: same status, headers and body, this request's own id. */
-export function sendReplay(reply: FastifyReply, stored: StoredResponse, requestId: string): FastifyReply {
+export function sendReplay(res: ServerResponse, stored: StoredResponse, requestId: string, own: Record<string, string>): void {
   let body = Buffer.from(stored.body, 'base64');
   if (stored.gatewayError) {
     // A gateway error envelope names its request; the replay answers for this one.
@@ -114,8 +113,6 @@ export function sendReplay(reply: FastifyReply, stored: StoredResponse, requestI
       // not an envelope after all: replay as stored
     }
   }
-  return reply
-    .code(stored.status)
-    .headers({ ...stored.headers, 'x-request-id': requestId, 'idempotent-replayed': 'true' })
-    .send(body);
+  res.writeHead(stored.status, { ...own, ...stored.headers, 'x-request-id': requestId, 'idempotent-replayed': 'true', 'content-length': String(body.length) });
+  res.end(body);
 }

@@ -1,10 +1,10 @@
 // Traffic control for invokes (SPEC §13): limits, idempotency and usage metering. The invoke
 // route calls `admitInvoke` once the organization is known; everything else hangs off the
 // Traffic object it returns. State shared between processes lives behind ctx.state.
-import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Context } from '../context.ts';
 import { GatewayError } from '../errors.ts';
 import type { OrgView } from '../registry.ts';
+import type { InvokeCall } from '../proxy/route.ts';
 import type { MonthlyUsage } from '../state/index.ts';
 import { monthOf } from './calendar.ts';
 import { Traffic } from './traffic.ts';
@@ -44,7 +44,6 @@ class Engine {
 }
 
 const engines = new WeakMap<Context, Engine>();
-const traffics = new WeakMap<FastifyRequest, Traffic>();
 
 function engineOf(ctx: Context): Engine {
   let e = engines.get(ctx);
@@ -57,10 +56,10 @@ function engineOf(ctx: Context): Engine {
  * the upstream), sets `RateLimit-*` on the response whatever it turns out to be, and starts
  * metering. An organization without limits costs no shared-state call at all.
  */
-export async function admitInvoke(ctx: Context, req: FastifyRequest, reply: FastifyReply, org: OrgView): Promise<Traffic> {
+export async function admitInvoke(ctx: Context, call: InvokeCall, org: OrgView): Promise<Traffic> {
   const e = engineOf(ctx);
-  const traffic = new Traffic(ctx, e.usage, req, reply.raw, org);
-  traffics.set(req, traffic);
+  const traffic = new Traffic(ctx, e.usage, call, org);
+  call.traffic = traffic;
   const l = org.limits;
   if (l.requests_per_minute === null && l.concurrent_requests === null && l.monthly_requests === null && l.monthly_units === null) return traffic;
 
@@ -76,10 +75,10 @@ export async function admitInvoke(ctx: Context, req: FastifyRequest, reply: Fast
   });
   const rpm = l.requests_per_minute;
   if (rpm !== null) {
-    // On the raw response, so that every answer carries them: relayed, replayed or error.
-    reply.raw.setHeader('ratelimit-limit', String(rpm));
-    reply.raw.setHeader('ratelimit-remaining', String(Math.max(0, rpm - r.windowCount)));
-    reply.raw.setHeader('ratelimit-reset', String(Math.ceil(r.windowResetMs / 1000)));
+    // With the request's own fields, so that every answer carries them: relayed, replayed or error.
+    call.own['ratelimit-limit'] = String(rpm);
+    call.own['ratelimit-remaining'] = String(Math.max(0, rpm - r.windowCount));
+    call.own['ratelimit-reset'] = String(Math.ceil(r.windowResetMs / 1000));
   }
   if (r.verdict === 'ok') {
     traffic.lease = r.lease;
@@ -91,12 +90,6 @@ export async function admitInvoke(ctx: Context, req: FastifyRequest, reply: Fast
   throw new GatewayError(r.verdict === 'quota_exceeded' ? 'quota_exceeded' : 'rate_limited', {
     headers: { 'retry-after': String(Math.max(1, Math.ceil(retryAfterS))) },
   });
-}
-
-/** Route-level onSend hook of the invoke route: a gateway answer after an idempotency reservation is stored. */
-export async function keepGatewayAnswer(req: FastifyRequest, reply: FastifyReply, payload: unknown): Promise<unknown> {
-  traffics.get(req)?.gatewayAnswered(reply, payload);
-  return payload;
 }
 
 /** Writes buffered usage rows now (the usage report reads its own process's latest rows). */

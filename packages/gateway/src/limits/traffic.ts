@@ -1,7 +1,6 @@
 // One invoke's traffic control after admission (SPEC §13): its concurrency lease, its
 // idempotency reservation, the copy of a JSON answer to store, the units the upstream reported,
 // and the usage row written when the response closes (success, error or client gone).
-import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Writable } from 'node:stream';
@@ -11,6 +10,7 @@ import type { OrgView, ServiceView } from '../registry.ts';
 import type { Lease, Reservation, StoredResponse } from '../state/index.ts';
 import type { InvokeRequest } from '../proxy/parse-invoke.ts';
 import type { Target } from '../proxy/resolve-endpoint.ts';
+import type { InvokeCall } from '../proxy/route.ts';
 import { startRelay } from '../proxy/relay-response.ts';
 import { monthOf } from './calendar.ts';
 import { CaptureTee, fingerprint, idempotencyKey, sendReplay, storableHeaders } from './idempotency.ts';
@@ -27,7 +27,7 @@ export class Traffic {
 
   private readonly ctx: Context;
   private readonly usage: UsageRecorder;
-  private readonly req: FastifyRequest;
+  private readonly call: InvokeCall;
   private readonly res: ServerResponse;
   private readonly org: OrgView;
   private readonly at = new Date().toISOString();
@@ -38,8 +38,10 @@ export class Traffic {
 
   private upstreamStatus: number | null = null;
   private units = 0;
-  /** Body bytes of a relayed answer (counted exactly: chunked framing is not the client's data). */
-  private relayedBytes: number | null = null;
+  /** Set once the upstream answer is being relayed; the dispatcher then counts its body bytes
+   * (exactly: chunked framing is not the client's data). */
+  relaying = false;
+  bytesOut = 0;
   // Idempotency
   private reservation: Reservation | null = null;
   private jsonMode = false;
@@ -50,13 +52,14 @@ export class Traffic {
   private gatewayAnswer: StoredResponse | null = null;
   private settled = false;
 
-  constructor(ctx: Context, usage: UsageRecorder, req: FastifyRequest, res: ServerResponse, org: OrgView) {
+  constructor(ctx: Context, usage: UsageRecorder, call: InvokeCall, org: OrgView) {
+    const res = call.res;
     this.ctx = ctx;
     this.usage = usage;
-    this.req = req;
+    this.call = call;
     this.res = res;
     this.org = org;
-    this.socket = req.raw.socket ?? null;
+    this.socket = call.req.socket ?? null;
     this.written0 = this.socket?.bytesWritten ?? 0;
     this.read0 = this.socket?.bytesRead ?? 0;
     res.once('close', () => this.finish());
@@ -66,8 +69,8 @@ export class Traffic {
    * Idempotency-Key (SPEC §13): replays a stored answer (true: the reply is sent), refuses a key
    * in use (409) or reused with another request (422), or reserves the key for this request.
    */
-  async replayIdempotent(reply: FastifyReply, target: Target, invoke: InvokeRequest): Promise<boolean> {
-    const key = idempotencyKey(this.req.headers['idempotency-key']);
+  async replayIdempotent(target: Target, invoke: InvokeRequest): Promise<boolean> {
+    const key = idempotencyKey(this.call.req.headers['idempotency-key']);
     if (key === undefined) return false;
     const fp = fingerprint(target.svc.slug, target.endpoint.slug, invoke);
     const found = await this.ctx.state.idempotency.reserve(this.org.slug, key, fp);
@@ -82,7 +85,7 @@ export class Traffic {
     if (rec.state === 'in_flight') throw new GatewayError('idempotency_in_progress');
     // A binary or stream answer was not stored: it cannot be replayed.
     if (rec.state !== 'done' || !rec.response) throw new GatewayError('idempotency_key_reused');
-    sendReplay(reply, rec.response, this.req.id);
+    sendReplay(this.res, rec.response, this.call.id, this.call.own);
     return true;
   }
 
@@ -99,7 +102,7 @@ export class Traffic {
   /** Starts relaying the upstream answer to the client; keeps a copy when it is to be stored. */
   relay(res: ServerResponse, status: number, headers: Record<string, string | string[]>): Writable {
     const out = startRelay(res, status, headers);
-    this.countBody(res);
+    this.relaying = true;
     if (!this.reservation) return out;
     // SPEC §13: json answers are stored (and error answers of any mode); binary/stream are not.
     if (status < 400 && !this.jsonMode) {
@@ -112,36 +115,21 @@ export class Traffic {
     return this.tee;
   }
 
-  /** Fastify is sending a gateway answer (an error after the reservation): keep it for replays. */
-  gatewayAnswered(reply: FastifyReply, payload: unknown): void {
-    if (!this.reservation || this.gatewayAnswer || (typeof payload !== 'string' && !Buffer.isBuffer(payload))) return;
+  /** Portico is answering with its own error after the reservation: keep it for replays. */
+  gatewayAnswered(status: number, headers: Record<string, string>, body: string): void {
+    if (!this.reservation || this.gatewayAnswer) return;
     this.gatewayAnswer = {
-      status: reply.statusCode,
-      headers: storableHeaders(reply.getHeaders()),
-      body: Buffer.from(payload).toString('base64'),
-      gatewayError: reply.getHeader('x-error-source') === 'gateway',
+      status,
+      headers: storableHeaders(headers),
+      body: Buffer.from(body).toString('base64'),
+      gatewayError: headers['x-error-source'] === 'gateway',
     };
-  }
-
-  private countBody(res: ServerResponse): void {
-    this.relayedBytes = 0;
-    const size = (chunk: unknown) => (typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk instanceof Uint8Array ? chunk.byteLength : 0);
-    const write = res.write as (...args: unknown[]) => boolean;
-    const end = res.end as (...args: unknown[]) => ServerResponse;
-    res.write = ((chunk: unknown, ...rest: unknown[]) => {
-      this.relayedBytes! += size(chunk);
-      return write.call(res, chunk, ...rest);
-    }) as typeof res.write;
-    res.end = ((chunk: unknown, ...rest: unknown[]) => {
-      this.relayedBytes! += size(chunk);
-      return end.call(res, chunk, ...rest);
-    }) as typeof res.end;
   }
 
   private finish(): void {
     const res = this.res;
     const done = res.writableFinished;
-    const status = done ? res.statusCode : 499;
+    const status = done && !this.call.clientGone ? res.statusCode : 499;
     this.lease?.release();
     const l = this.org.limits;
     if (this.units > 0 && (l.monthly_units !== null || l.monthly_requests !== null)) {
@@ -152,20 +140,19 @@ export class Traffic {
 
     const header = (res as unknown as { _header?: unknown })._header;
     const written = this.socket ? this.socket.bytesWritten - this.written0 : 0;
-    const length = Number(this.req.headers['content-length']);
-    const params = this.req.params as { service?: string; action?: string };
-    const principal = this.req.principal;
+    const length = Number(this.call.req.headers['content-length']);
+    const principal = this.call.principal;
     this.usage.record({
       at: this.at,
       organization: this.org.slug,
       api_key_id: principal?.kind === 'apikey' ? principal.keyId : null,
-      service: String(params.service ?? ''),
-      action: String(params.action ?? ''),
+      service: this.call.service,
+      action: this.call.action,
       status,
       upstream_status: this.upstreamStatus,
       credential_source: this.credentialSource,
       bytes_in: Number.isSafeInteger(length) && length >= 0 ? length : Math.max(0, (this.socket?.bytesRead ?? 0) - this.read0),
-      bytes_out: this.relayedBytes ?? Math.max(0, written - (typeof header === 'string' ? Buffer.byteLength(header) : 0)),
+      bytes_out: this.relaying ? this.bytesOut : Math.max(0, written - (typeof header === 'string' ? Buffer.byteLength(header) : 0)),
       duration_ms: Math.round((performance.now() - this.t0) * 10) / 10,
       units: this.units,
     });

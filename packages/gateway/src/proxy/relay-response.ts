@@ -50,8 +50,6 @@ export function relayHeaders(upstream: Record<string, string | string[] | undefi
 /** Starts the client's response and returns it as the body's destination. */
 export function startRelay(res: ServerResponse, status: number, headers: Record<string, string | string[]>): ServerResponse {
   res.writeHead(status, headers);
-  // Stream first bytes at once (SPEC §5 `stream` mode): no Nagle delay on small chunks.
-  res.socket?.setNoDelay(true);
   return res;
 }
 

@@ -35,9 +35,9 @@ export function retryCandidate(ctx: Context, svc: ServiceView, resolved: Resolve
   );
 }
 
-/** The auth header value: the catalog template with payload fields filled in. */
-export function authHeader(svc: ServiceView, cred: CredentialView): [string, string] {
-  return [svc.authHeaderName, cred.authValue ?? renderAuthValue(svc.def.auth, cred.payload ?? {})];
+/** The auth header value (sent as `svc.authHeaderName`): the catalog template with payload fields filled in. */
+export function authValue(svc: ServiceView, cred: CredentialView): string {
+  return cred.authValue ?? renderAuthValue(svc.def.auth, cred.payload ?? {});
 }
 
 /** How long a credential cools down after the upstream answered `status` (SPEC §6.5). */

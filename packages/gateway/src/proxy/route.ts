@@ -1,74 +1,179 @@
 // POST /api/v1/external-proxy/{service}/{action}: the invoke pipeline, stage by stage
 // (parse-invoke → resolve-endpoint → build-upstream-request → resolve-credential →
-// dispatch → relay-response / map-error). Read this function top to bottom. Traffic control
+// dispatch → relay-response / map-error). Read `invoke` top to bottom. Traffic control
 // (SPEC §13: limits, idempotency, usage) lives in src/limits/ and hooks in at the marked points.
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { ServerResponse } from 'node:http';
+//
+// Invokes are the gateway's hot path, so they skip Fastify's request lifecycle: server.ts hands
+// a request that `matchInvoke` accepts straight to `invoke` with the raw node:http objects, and
+// this file does for it what Fastify and server.ts's hooks do for every other route: the request
+// id, CORS, authentication, reading the JSON body, the error envelope and one log line.
+// Fastify still routes every other method on these paths (405) and everything else.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { FastifyInstance } from 'fastify';
 import type { Readable } from 'node:stream';
 import type { Context } from '../context.ts';
-import { GatewayError, invalidRequest } from '../errors.ts';
-import { actingOrganization } from '../auth/authenticate.ts';
-import { writeRawError } from '../http/reply-error.ts';
+import { GatewayError, errorEnvelope, invalidRequest } from '../errors.ts';
+import { actingOrganization, authenticate, type Principal } from '../auth/authenticate.ts';
+import { requestIdFrom } from '../http/request-id.ts';
+import { readJsonBody } from '../http/body.ts';
+import { corsAnswerHeaders, corsConfigured, organizationAllowsOrigin } from '../http/cors.ts';
+import { errorHeaders } from '../http/reply-error.ts';
 import type { CredentialView } from '../registry.ts';
 import type { Resolved } from '../credentials/resolve.ts';
 import { parseInvoke, type InvokeRequest } from './parse-invoke.ts';
 import { isMultipart, openMultipart } from './multipart.ts';
 import { resolveEndpoint, type Target } from './resolve-endpoint.ts';
 import { buildBody, buildPath, buildQuery, forwardHeaders } from './build-upstream-request.ts';
-import { authHeader, cooldownMs, resolveCredentialFor, retryCandidate } from './resolve-credential.ts';
-import { dispatch } from './dispatch.ts';
+import { authValue, cooldownMs, resolveCredentialFor, retryCandidate } from './resolve-credential.ts';
+import { ClientGone, dispatch } from './dispatch.ts';
 import { BoundedSink, relayHeaders } from './relay-response.ts';
 import { transportError, upstreamStatusError } from './map-error.ts';
-import { admitInvoke, keepGatewayAnswer, type Traffic } from '../limits/index.ts';
+import { admitInvoke, type Traffic } from '../limits/index.ts';
 
-interface Params {
-  service: string;
-  action: string;
+export const INVOKE_PREFIX = '/api/v1/external-proxy/';
+/** Longest service or action segment routed (as Fastify's maxParamLength). */
+const MAX_SEGMENT = 500;
+
+/** One invoke request as every stage sees it. */
+export interface InvokeCall {
+  readonly id: string;
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly service: string;
+  readonly action: string;
+  /** Fields Portico puts on every answer to this request: request id, CORS, RateLimit-*. */
+  readonly own: Record<string, string>;
+  principal: Principal | null;
+  traffic: Traffic | null;
+  /** Upstream status of the last attempt, for the log line. */
+  upstreamStatus: number | null;
+  credentialSource: string | null;
+  /** The client closed the connection before its answer was complete. */
+  clientGone: boolean;
 }
 
-export function registerInvokeRoute(app: FastifyInstance, ctx: Context): void {
-  // Multipart invokes arrive unparsed; multipart.ts reads them as a stream.
-  app.addContentTypeParser('multipart/form-data', (_req, _payload, done) => done(null, undefined));
+/**
+ * `POST /api/v1/external-proxy/{service}/{action}` (a trailing slash and a query string allowed)
+ * → the decoded segments; null for anything else, which Fastify then routes. `services/…` are
+ * discovery paths.
+ */
+export function matchInvoke(method: string | undefined, url: string | undefined): [string, string] | null {
+  if (method !== 'POST' || url === undefined || !url.startsWith(INVOKE_PREFIX)) return null;
+  let end = url.indexOf('?');
+  if (end === -1) end = url.length;
+  if (url.charCodeAt(end - 1) === 47 /* '/' */) end--;
+  const rest = url.slice(INVOKE_PREFIX.length, end);
+  const slash = rest.indexOf('/');
+  if (slash <= 0 || slash === rest.length - 1 || rest.indexOf('/', slash + 1) !== -1) return null;
+  let service = rest.slice(0, slash);
+  let action = rest.slice(slash + 1);
+  if (service === 'services' || service.length > MAX_SEGMENT || action.length > MAX_SEGMENT) return null;
+  try {
+    if (service.includes('%')) service = decodeURIComponent(service);
+    if (action.includes('%')) action = decodeURIComponent(action);
+  } catch {
+    return null;
+  }
+  return [service, action];
+}
 
-  app.post<{ Params: Params }>('/api/v1/external-proxy/:service/:action', { onSend: keepGatewayAnswer }, async (req, reply) => {
-    const org = await actingOrganization(ctx.registry, req.principal!, req.headers['x-portico-organization'] as string | undefined);
-    // Limits: a refused request ends here (429); RateLimit-* on every answer from here on.
-    const traffic = await admitInvoke(ctx, req, reply, org);
-    const target = await resolveEndpoint(ctx.registry, org, req.params.service, req.params.action);
-
-    let invoke: InvokeRequest;
-    let body: string | Readable | null;
-    let contentType: string | undefined;
-    let contentLength: number | undefined;
-    if (target.endpoint.request_mode === 'multipart') {
-      if (!isMultipart(req.headers['content-type'])) {
-        throw invalidRequest(`Endpoint '${target.endpoint.slug}' takes multipart/form-data: send the invoke as multipart with a 'payload' field.`);
-      }
-      const upload = await openMultipart(req.raw, ctx.config.uploadLimit);
-      invoke = parseInvoke(upload.payload, false);
-      body = upload.body;
-      contentType = req.headers['content-type'];
-      contentLength = upload.contentLength;
-    } else {
-      if (isMultipart(req.headers['content-type'])) throw invalidRequest(`Endpoint '${target.endpoint.slug}' does not take multipart/form-data.`);
-      invoke = parseInvoke(req.body);
-      body = buildBody(target, invoke);
-      if (body !== null) {
-        contentType = 'application/json';
-        contentLength = Buffer.byteLength(body);
-      }
-    }
-    const path = buildPath(target, invoke.path_params) + buildQuery(target, invoke.query);
-    // Idempotency-Key: a stored answer is replayed here; a key in use or reused is refused.
-    if (await traffic.replayIdempotent(reply, target, invoke)) return reply;
-    const resolved = await resolveCredentialFor(ctx, org, target.svc, invoke.credential_source);
-    traffic.credentialSource = resolved.source;
-
-    // Headers set by hooks so far (request id, CORS, rate-limit fields) travel with the raw response.
-    const own = reply.getHeaders() as Record<string, string>;
-    reply.hijack();
-    await forward(ctx, req, reply.raw, own, { target, resolved, path, body, contentType, contentLength, traffic });
+/**
+ * Fastify's share of the invoke paths: the other methods answer 405, and a POST that
+ * `matchInvoke` refused (a segment that does not decode, or is too long) is not an invoke: 404.
+ */
+export function registerInvokeRoute(app: FastifyInstance): void {
+  const url = `${INVOKE_PREFIX}:service/:action`;
+  app.route({
+    method: ['GET', 'PUT', 'PATCH', 'DELETE'],
+    url,
+    handler: async (req) => {
+      throw new GatewayError('method_not_allowed', { params: { method: req.method } });
+    },
   });
+  app.post(url, async () => {
+    throw new GatewayError('not_found');
+  });
+}
+
+/** Answers one invoke. Never throws: every failure becomes a SPEC §7 envelope. */
+export async function invoke(ctx: Context, req: IncomingMessage, res: ServerResponse, service: string, action: string): Promise<void> {
+  const id = requestIdFrom(req.headers['x-request-id']);
+  const call: InvokeCall = {
+    id,
+    req,
+    res,
+    service,
+    action,
+    own: { 'x-request-id': id },
+    principal: null,
+    traffic: null,
+    upstreamStatus: null,
+    credentialSource: null,
+    clientGone: false,
+  };
+  const started = performance.now();
+  try {
+    await run(ctx, call);
+  } catch (err) {
+    answerError(ctx, call, err);
+  }
+  logInvoke(ctx, call, started);
+}
+
+async function run(ctx: Context, call: InvokeCall): Promise<void> {
+  const { req, own } = call;
+  // What server.ts's hooks do for the other /api/v1 routes: CORS for a configured origin, then
+  // the principal (SPEC §3), before the body is read.
+  const origin = req.headers.origin;
+  if (origin !== undefined && (await corsConfigured(ctx, origin))) Object.assign(own, corsAnswerHeaders(origin));
+  const principal = await authenticate(ctx.registry, ctx.config.adminToken, req.headers.authorization);
+  call.principal = principal;
+  if (principal.kind === 'apikey' && own['access-control-allow-origin'] !== undefined) {
+    const keyOrg = await ctx.registry.org(principal.organization);
+    if (!organizationAllowsOrigin(ctx, origin!, keyOrg?.corsOrigins ?? null)) {
+      delete own['access-control-allow-origin'];
+      delete own['access-control-expose-headers'];
+    }
+  }
+  // Multipart invokes are read as a stream once the endpoint is known; JSON ones right away.
+  const multipart = isMultipart(req.headers['content-type']);
+  const json = multipart ? undefined : await readJsonBody(req, ctx.config.bodyLimit);
+
+  const org = await actingOrganization(ctx.registry, principal, req.headers['x-portico-organization'] as string | undefined);
+  // Limits: a refused request ends here (429); RateLimit-* on every answer from here on.
+  const traffic = await admitInvoke(ctx, call, org);
+  const target = await resolveEndpoint(ctx.registry, org, call.service, call.action);
+
+  let invoke: InvokeRequest;
+  let body: string | Readable | null;
+  let contentType: string | undefined;
+  let contentLength: number | undefined;
+  if (target.endpoint.request_mode === 'multipart') {
+    if (!multipart) {
+      throw invalidRequest(`Endpoint '${target.endpoint.slug}' takes multipart/form-data: send the invoke as multipart with a 'payload' field.`);
+    }
+    const upload = await openMultipart(req, ctx.config.uploadLimit);
+    invoke = parseInvoke(upload.payload, false);
+    body = upload.body;
+    contentType = req.headers['content-type'];
+    contentLength = upload.contentLength;
+  } else {
+    if (multipart) throw invalidRequest(`Endpoint '${target.endpoint.slug}' does not take multipart/form-data.`);
+    invoke = parseInvoke(json);
+    body = buildBody(target, invoke);
+    if (body !== null) {
+      contentType = 'application/json';
+      contentLength = Buffer.byteLength(body);
+    }
+  }
+  const path = buildPath(target, invoke.path_params) + buildQuery(target, invoke.query);
+  // Idempotency-Key: a stored answer is replayed here; a key in use or reused is refused.
+  if (await traffic.replayIdempotent(target, invoke)) return;
+  const resolved = await resolveCredentialFor(ctx, org, target.svc, invoke.credential_source);
+  call.credentialSource = resolved.source;
+  traffic.credentialSource = resolved.source;
+
+  await forward(ctx, call, { target, resolved, path, body, contentType, contentLength, traffic });
 }
 
 interface Outgoing {
@@ -82,32 +187,24 @@ interface Outgoing {
 }
 
 /** Dispatch, relay, and the one retry on another pooled key after a cool-down status. */
-async function forward(ctx: Context, req: FastifyRequest, res: ServerResponse, own: Record<string, string>, out: Outgoing): Promise<void> {
+async function forward(ctx: Context, call: InvokeCall, out: Outgoing): Promise<void> {
+  const { res, own } = call;
   const { target, resolved, traffic } = out;
   const { svc, endpoint } = target;
-  const started = performance.now();
-  const controller = new AbortController();
-  // A client that goes away aborts the upstream request at once.
-  res.on('close', () => {
-    if (!res.writableFinished) controller.abort();
-  });
 
   own['x-credential-source'] = resolved.source;
   if (endpoint.deprecated) {
     own.deprecation = 'true';
     if (endpoint.sunset) own.sunset = new Date(`${endpoint.sunset}T00:00:00Z`).toUTCString();
   }
-  const base = forwardHeaders(req.headers, req.id);
-  if (out.contentType) base['content-type'] = out.contentType;
-  if (out.contentLength !== undefined) base['content-length'] = String(out.contentLength);
+  const headers = forwardHeaders(call.req.headers, call.id);
+  if (out.contentType) headers['content-type'] = out.contentType;
+  if (out.contentLength !== undefined) headers['content-length'] = String(out.contentLength);
 
   let cred = resolved.credential;
   let retried = false;
-  let upstreamStatus: number | null = null;
   for (;;) {
-    const headers = { ...base };
-    const [authName, authValue] = authHeader(svc, cred);
-    headers[authName] = authValue;
+    headers[svc.authHeaderName] = authValue(svc, cred);
     ctx.registry.touchCredential(cred.id);
 
     let verdict = 'relayed' as 'relayed' | 'retry' | 'error';
@@ -122,10 +219,11 @@ async function forward(ctx: Context, req: FastifyRequest, res: ServerResponse, o
           headers,
           body: out.body,
           timeoutMs: target.timeoutMs,
-          signal: controller.signal,
+          client: res,
+          tally: traffic,
         },
-        ({ statusCode, headers: upstreamHeaders }) => {
-          upstreamStatus = statusCode;
+        (statusCode, upstreamHeaders) => {
+          call.upstreamStatus = statusCode;
           traffic.upstreamAnswered(svc, statusCode, upstreamHeaders);
           if (statusCode < 400) return traffic.relay(res, statusCode, relayHeaders(upstreamHeaders, own));
           if (svc.def.cooldown_statuses.includes(statusCode)) {
@@ -147,41 +245,58 @@ async function forward(ctx: Context, req: FastifyRequest, res: ServerResponse, o
         },
       );
     } catch (err) {
-      if (controller.signal.aborted) return logInvoke(req, target, resolved, 499, upstreamStatus, started);
+      if (err instanceof ClientGone) {
+        call.clientGone = true; // finish() meters it as 499
+        return;
+      }
       const gw = err instanceof GatewayError ? err : transportError(err as { code?: string });
-      if (gw.status >= 500) req.log.warn({ err: { code: (err as { code?: string }).code, message: (err as Error).message } }, 'upstream failure');
-      writeRawError(res, gw, req.id, own);
-      return logInvoke(req, target, resolved, gw.status, upstreamStatus, started);
+      if (gw.status >= 500)
+        ctx.log.warn({ reqId: call.id, err: { code: (err as { code?: string }).code, message: (err as Error).message } }, 'upstream failure');
+      throw gw;
     }
     if (verdict === 'retry' && next) {
       cred = next;
       retried = true;
       continue;
     }
-    if (verdict === 'error') {
-      const gw = upstreamStatusError(upstreamStatus!, (sink as BoundedSink | null)?.body() ?? Buffer.alloc(0));
-      writeRawError(res, gw, req.id, own);
-      return logInvoke(req, target, resolved, gw.status, upstreamStatus, started);
-    }
-    return logInvoke(req, target, resolved, res.statusCode, upstreamStatus, started);
+    if (verdict === 'error') throw upstreamStatusError(call.upstreamStatus!, (sink as BoundedSink | null)?.body() ?? Buffer.alloc(0));
+    return;
   }
 }
 
-function logInvoke(
-  req: FastifyRequest,
-  target: Target,
-  resolved: Resolved<CredentialView>,
-  status: number,
-  upstreamStatus: number | null,
-  started: number,
-): void {
-  req.log.info(
+/** The SPEC §7 envelope for anything `run` threw; kept for idempotent replays when reserved. */
+function answerError(ctx: Context, call: InvokeCall, err: unknown): void {
+  const { res } = call;
+  let gw: GatewayError;
+  if (err instanceof GatewayError) gw = err;
+  else {
+    ctx.log.error({ reqId: call.id, err }, 'unhandled error');
+    gw = new GatewayError('internal_error');
+  }
+  if (res.headersSent || res.destroyed) {
+    // Too late for an envelope: cut the stream so the client sees a failure, not a short body.
+    res.destroy();
+    return;
+  }
+  const body = JSON.stringify(errorEnvelope(gw, call.id));
+  const headers = { ...call.own, ...errorHeaders(gw, call.id) };
+  call.traffic?.gatewayAnswered(gw.status, headers, body);
+  headers['content-length'] = String(Buffer.byteLength(body));
+  res.writeHead(gw.status, headers);
+  res.end(body);
+}
+
+function logInvoke(ctx: Context, call: InvokeCall, started: number): void {
+  if (!ctx.log.isLevelEnabled('info')) return;
+  const res = call.res;
+  ctx.log.info(
     {
-      service: target.svc.slug,
-      action: target.endpoint.slug,
-      status,
-      upstream_status: upstreamStatus,
-      credential_source: resolved.source,
+      reqId: call.id,
+      service: call.service,
+      action: call.action,
+      status: call.clientGone || !res.headersSent ? 499 : res.statusCode,
+      upstream_status: call.upstreamStatus,
+      credential_source: call.credentialSource,
       ms: Math.round((performance.now() - started) * 10) / 10,
     },
     'invoke',

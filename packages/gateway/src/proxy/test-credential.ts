@@ -42,9 +42,8 @@ export async function testCredential(ctx: Context, id: string, requestId: string
         headers,
         body: null,
         timeoutMs: endpoint.timeout_ms ?? svc.adminTimeoutMs ?? svc.def.timeout_ms,
-        signal: AbortSignal.timeout(60_000),
       },
-      ({ statusCode }) => {
+      (statusCode) => {
         status = statusCode;
         return new BoundedSink(0);
       },

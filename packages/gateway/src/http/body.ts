@@ -1,0 +1,73 @@
+// Reading a JSON request body on the raw invoke path, with the same rules Fastify applies to
+// every other route (server.ts): a size limit, JSON only, an empty body counts as none, and
+// prototype poisoning refused.
+import type { IncomingMessage } from 'node:http';
+import sjson from 'secure-json-parse';
+import { GatewayError, invalidRequest } from '../errors.ts';
+
+const PARSE = { protoAction: 'error', constructorAction: 'error' } as const;
+
+/** The media type of a Content-Type header, lower case, without parameters. */
+export function mediaType(contentType: string | undefined): string | undefined {
+  if (contentType === undefined) return undefined;
+  const semi = contentType.indexOf(';');
+  return (semi === -1 ? contentType : contentType.slice(0, semi)).trim().toLowerCase();
+}
+
+/** Whether the request has a body at all (RFC 9112 §6.3: Transfer-Encoding or a non-zero Content-Length). */
+function hasBody(req: IncomingMessage): boolean {
+  if (req.headers['transfer-encoding'] !== undefined) return true;
+  const length = req.headers['content-length'];
+  return length !== undefined && length !== '0';
+}
+
+/** The parsed JSON body, or undefined for none. Rejects with a GatewayError (400/413). */
+export function readJsonBody(req: IncomingMessage, limit: number): Promise<unknown> {
+  const type = mediaType(req.headers['content-type']);
+  if (type !== 'application/json') {
+    if (type === undefined && !hasBody(req)) return Promise.resolve(undefined);
+    return Promise.reject(invalidRequest('Unsupported Content-Type; send application/json.'));
+  }
+  const declared = Number(req.headers['content-length']);
+  if (declared > limit) return Promise.reject(new GatewayError('payload_too_large'));
+  return new Promise((resolve, reject) => {
+    let first: Buffer | null = null;
+    let rest: Buffer[] | null = null;
+    let size = 0;
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size > limit) {
+        cleanup();
+        reject(new GatewayError('payload_too_large'));
+        return;
+      }
+      if (first === null) first = chunk;
+      else (rest ??= [first]).push(chunk);
+    };
+    const onEnd = (): void => {
+      cleanup();
+      const text = rest ? Buffer.concat(rest).toString('utf8') : first ? first.toString('utf8') : '';
+      if (text === '') return resolve(undefined);
+      try {
+        resolve(sjson.parse(text, undefined, PARSE));
+      } catch {
+        reject(invalidRequest('Request body is not valid JSON.'));
+      }
+    };
+    // The client went away mid-body: nobody is left to answer.
+    const onAborted = (): void => {
+      cleanup();
+      reject(invalidRequest('Request body was not received in full.'));
+    };
+    const cleanup = (): void => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onAborted);
+      req.off('aborted', onAborted);
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onAborted);
+    req.on('aborted', onAborted);
+  });
+}

@@ -1,0 +1,128 @@
+// Invokes take the raw fast path (proxy/route.ts `matchInvoke`), everything else goes through
+// Fastify: the edges between the two answer as one gateway.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { connect } from 'node:net';
+import { once } from 'node:events';
+import { startGateway, expectError } from './helpers.ts';
+import { seedCredential, seedKey, seedOrg, startStub } from './fixtures.ts';
+import { matchInvoke } from '../src/proxy/route.ts';
+
+test('matchInvoke: which requests take the invoke path', () => {
+  const p = '/api/v1/external-proxy/';
+  assert.deepEqual(matchInvoke('POST', `${p}elevenlabs/list-voices`), ['elevenlabs', 'list-voices']);
+  assert.deepEqual(matchInvoke('POST', `${p}elevenlabs/list-voices/`), ['elevenlabs', 'list-voices']);
+  assert.deepEqual(matchInvoke('POST', `${p}elevenlabs/list-voices?x=1`), ['elevenlabs', 'list-voices']);
+  assert.deepEqual(matchInvoke('POST', `${p}eleven%6Cabs/list%2Dvoices`), ['elevenlabs', 'list-voices']);
+  for (const url of [
+    `${p}elevenlabs`,
+    `${p}elevenlabs/`,
+    `${p}/list-voices`,
+    `${p}a/b/c`,
+    `${p}services/elevenlabs`,
+    `${p}a/%E0%A4%A`,
+    `${p}a/${'x'.repeat(501)}`,
+  ]) {
+    assert.equal(matchInvoke('POST', url), null, url);
+  }
+  assert.equal(matchInvoke('GET', `${p}elevenlabs/list-voices`), null);
+  assert.equal(matchInvoke('POST', '/api/v1/admin/organizations'), null);
+});
+
+test('invoke paths: trailing slash, query string and encoded segments; other methods 405; not an invoke 404 or 400', async () => {
+  const stub = await startStub((_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' }).end('{"voices":[]}');
+  });
+  const gw = await startGateway({ env: { PORTICO_BASE_URL_ELEVENLABS: stub.url } });
+  try {
+    await seedOrg(gw, 'acme');
+    const key = await seedKey(gw, 'acme');
+    await seedCredential(gw, { service: 'elevenlabs', scope: 'platform', key: 'sk_platform_secret_1234' });
+    const base = '/api/v1/external-proxy/elevenlabs';
+    for (const path of [`${base}/list-voices/`, `${base}/list-voices?ignored=1`, '/api/v1/external-proxy/eleven%6Cabs/list%2Dvoices']) {
+      const r = await gw.api('POST', path, { token: key, body: {} });
+      assert.equal(r.status, 200, `${path}: ${r.text}`);
+      assert.deepEqual(r.body, { voices: [] });
+    }
+    assert.equal(stub.requests.length, 3);
+    // No body and no content type at all: an empty invoke.
+    const bare = await fetch(gw.url + `${base}/list-voices`, { method: 'POST', headers: { authorization: `Bearer ${key}` } });
+    assert.equal(bare.status, 200);
+
+    expectError(assert, await gw.api('GET', `${base}/list-voices`, { token: key }), 405, 'method_not_allowed', 'Method "GET" not allowed.');
+    expectError(assert, await gw.api('DELETE', `${base}/list-voices`, { token: key }), 405, 'method_not_allowed', 'Method "DELETE" not allowed.');
+    expectError(assert, await gw.api('GET', `${base}/list-voices`, { token: null }), 401, 'not_authenticated', 'Authentication credentials were not provided.');
+    expectError(
+      assert,
+      await gw.api('POST', '/api/v1/external-proxy/services/elevenlabs', { token: key, body: {} }),
+      405,
+      'method_not_allowed',
+      'Method "POST" not allowed.',
+    );
+    expectError(assert, await gw.api('POST', `${base}/list-voices/extra`, { token: key, body: {} }), 404, 'not_found', 'Not found.');
+    for (const method of ['POST', 'GET']) {
+      const bad = await gw.api(method, `${base}/%E0%A4%A`, { token: key, ...(method === 'POST' ? { body: {} } : {}) });
+      expectError(assert, bad, 400, 'invalid_request', 'The request URL is not valid percent-encoding.');
+    }
+    assert.equal(stub.requests.length, 4, 'none of the refused requests reached the upstream');
+  } finally {
+    await gw.close();
+    await stub.close();
+  }
+});
+
+test('an invoke writes one log line with its request id, status and upstream status', async () => {
+  const stub = await startStub((_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' }).end('{"voices":[]}');
+  });
+  const gw = await startGateway({ env: { PORTICO_BASE_URL_ELEVENLABS: stub.url, PORTICO_LOG_LEVEL: 'info' } });
+  try {
+    await seedOrg(gw, 'acme');
+    const key = await seedKey(gw, 'acme');
+    await seedCredential(gw, { service: 'elevenlabs', scope: 'platform', key: 'sk_platform_secret_1234' });
+    const ok = await gw.api('POST', '/api/v1/external-proxy/elevenlabs/list-voices', { token: key, body: {}, headers: { 'x-request-id': 'rid-log-1' } });
+    assert.equal(ok.status, 200);
+    const bad = await gw.api('POST', '/api/v1/external-proxy/elevenlabs/nope', { token: key, body: {}, headers: { 'x-request-id': 'rid-log-2' } });
+    assert.equal(bad.status, 404);
+    await new Promise((r) => setTimeout(r, 50));
+    const line = (id: string) => JSON.parse(gw.logs.find((l) => l.includes(`"reqId":"${id}"`) && l.includes('"msg":"invoke"'))!) as Record<string, unknown>;
+    assert.deepEqual(
+      { status: line('rid-log-1').status, upstream_status: line('rid-log-1').upstream_status, source: line('rid-log-1').credential_source },
+      { status: 200, upstream_status: 200, source: 'platform' },
+    );
+    assert.equal(line('rid-log-2').status, 404);
+    assert.equal(line('rid-log-2').upstream_status, null);
+    assert.ok(!gw.logs.some((l) => l.includes(key)), 'the API key is never logged');
+  } finally {
+    await gw.close();
+    await stub.close();
+  }
+});
+
+test('an invoke that arrives while the gateway shuts down gets 503 in the envelope and a closed connection', async () => {
+  const gw = await startGateway();
+  try {
+    await seedOrg(gw, 'acme');
+    const key = await seedKey(gw, 'acme');
+    const { port } = new URL(gw.url);
+    // A connection whose request has begun (so it is not idle) when the shutdown starts.
+    const socket = connect(Number(port), '127.0.0.1');
+    await once(socket, 'connect');
+    socket.write('POST /api/v1/external-proxy/elevenlabs/list-voices HTTP/1.1\r\nHost: x\r\n');
+    await new Promise((r) => setTimeout(r, 50));
+    const closing = gw.gateway.close();
+    await new Promise((r) => setTimeout(r, 100));
+    let raw = '';
+    socket.on('data', (d: Buffer) => (raw += d.toString()));
+    socket.write(`Authorization: Bearer ${key}\r\nContent-Type: application/json\r\nContent-Length: 2\r\nX-Request-Id: rid-late\r\n\r\n{}`);
+    await once(socket, 'close');
+    await closing;
+    assert.match(raw, /^HTTP\/1\.1 503 /);
+    assert.match(raw, /\r\nconnection: close\r\n/i);
+    assert.match(raw, /\r\nx-error-source: gateway\r\n/i);
+    const body = JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4)) as { error: { code: string; message: string }; request_id: string };
+    assert.deepEqual([body.error.code, body.error.message, body.request_id], ['service_unavailable', 'Service temporarily unavailable.', 'rid-late']);
+  } finally {
+    await gw.gateway.close();
+  }
+});
