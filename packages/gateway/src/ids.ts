@@ -2,28 +2,35 @@
 // base32), so "newest first" is ORDER BY id DESC and ids work as pagination cursors.
 import { randomFillSync } from 'node:crypto';
 
-const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+const ALPHABET = Buffer.from('0123456789ABCDEFGHJKMNPQRSTVWXYZ', 'latin1');
 const pool = Buffer.allocUnsafe(4096);
 let poolOffset = pool.length;
-let lastTime = 0;
-let lastRandom: Uint8Array = new Uint8Array(10);
+let lastTime = -1;
+const random = new Uint8Array(10);
+// The id is assembled as 26 ASCII bytes and turned into a string once: every request gets one.
+const out = Buffer.allocUnsafe(26);
 
-function randomBytes10(): Uint8Array {
-  if (poolOffset + 10 > pool.length) {
-    randomFillSync(pool);
-    poolOffset = 0;
-  }
-  const out = pool.subarray(poolOffset, poolOffset + 10);
-  poolOffset += 10;
-  return new Uint8Array(out);
+/** 5 bytes of `random` from `at` → 8 base32 characters at `pos` of `out`. */
+function encode40(at: number, pos: number): void {
+  const b0 = random[at]!,
+    b1 = random[at + 1]!,
+    b2 = random[at + 2]!,
+    b3 = random[at + 3]!,
+    b4 = random[at + 4]!;
+  out[pos] = ALPHABET[b0 >> 3]!;
+  out[pos + 1] = ALPHABET[((b0 & 7) << 2) | (b1 >> 6)]!;
+  out[pos + 2] = ALPHABET[(b1 >> 1) & 31]!;
+  out[pos + 3] = ALPHABET[((b1 & 1) << 4) | (b2 >> 4)]!;
+  out[pos + 4] = ALPHABET[((b2 & 15) << 1) | (b3 >> 7)]!;
+  out[pos + 5] = ALPHABET[(b3 >> 2) & 31]!;
+  out[pos + 6] = ALPHABET[((b3 & 3) << 3) | (b4 >> 5)]!;
+  out[pos + 7] = ALPHABET[b4 & 31]!;
 }
 
 export function ulid(now: number = Date.now()): string {
-  let random: Uint8Array;
   if (now <= lastTime) {
-    // Same millisecond: increment the previous random part so ids stay strictly increasing.
-    now = lastTime;
-    random = lastRandom;
+    // Same millisecond (or a clock step back): increment the previous random part so ids stay
+    // strictly increasing; the time characters stay as they are.
     for (let i = 9; i >= 0; i--) {
       if (random[i]! < 255) {
         random[i]!++;
@@ -32,29 +39,24 @@ export function ulid(now: number = Date.now()): string {
       random[i] = 0;
     }
   } else {
-    random = randomBytes10();
-  }
-  lastTime = now;
-  lastRandom = random;
-  let out = '';
-  let t = now;
-  for (let i = 0; i < 10; i++) {
-    out = ALPHABET[t % 32] + out;
-    t = Math.floor(t / 32);
+    lastTime = now;
+    if (poolOffset + 10 > pool.length) {
+      randomFillSync(pool);
+      poolOffset = 0;
+    }
+    random.set(pool.subarray(poolOffset, poolOffset + 10));
+    poolOffset += 10;
+    // 48-bit milliseconds → 10 base32 characters.
+    let t = now;
+    for (let i = 9; i >= 0; i--) {
+      out[i] = ALPHABET[t % 32]!;
+      t = Math.floor(t / 32);
+    }
   }
   // 80 random bits → 16 base32 characters.
-  let acc = 0;
-  let bits = 0;
-  for (const byte of random) {
-    acc = (acc << 8) | byte;
-    bits += 8;
-    while (bits >= 5) {
-      out += ALPHABET[(acc >>> (bits - 5)) & 31];
-      bits -= 5;
-    }
-    acc &= (1 << bits) - 1;
-  }
-  return out;
+  encode40(0, 10);
+  encode40(5, 18);
+  return out.toString('latin1', 0, 26);
 }
 
 export function nowIso(): string {

@@ -20,8 +20,7 @@ let sequence = 0;
 const processTag = `${process.pid.toString(36)}.${Date.now().toString(36)}`;
 
 export class Traffic {
-  /** Unique per request: its sliding-window entry and lease id. */
-  readonly id = `${processTag}.${(sequence++).toString(36)}`;
+  private uniqueId: string | null = null;
   lease: Lease | null = null;
   credentialSource: string | null = null;
 
@@ -30,7 +29,7 @@ export class Traffic {
   private readonly call: InvokeCall;
   private readonly res: ServerResponse;
   private readonly org: OrgView;
-  private readonly at = new Date().toISOString();
+  private readonly at = Date.now();
   private readonly t0 = performance.now();
   private readonly socket: Socket | null;
   private readonly written0: number;
@@ -48,9 +47,14 @@ export class Traffic {
   private relayed = false;
   private tee: CaptureTee | null = null;
   private teeStatus = 0;
-  private teeHeaders: Record<string, string | string[]> = {};
+  private teeHeaders: Record<string, string | string[]> | null = null;
   private gatewayAnswer: StoredResponse | null = null;
   private settled = false;
+
+  /** Unique per request: its sliding-window entry and lease id (made only when limits apply). */
+  get id(): string {
+    return (this.uniqueId ??= `${processTag}.${(sequence++).toString(36)}`);
+  }
 
   constructor(ctx: Context, usage: UsageRecorder, call: InvokeCall, org: OrgView) {
     const res = call.res;
@@ -181,7 +185,8 @@ export class Traffic {
       return this.gatewayAnswer.status < 500 ? r.complete('done', this.gatewayAnswer) : r.abandon();
     }
     if (this.tee) {
-      if (done && !this.tee.overflow) return r.complete('done', { status: this.teeStatus, headers: this.teeHeaders, body: this.tee.body().toString('base64') });
+      if (done && !this.tee.overflow)
+        return r.complete('done', { status: this.teeStatus, headers: this.teeHeaders ?? {}, body: this.tee.body().toString('base64') });
       // The upstream answered but the copy is too large or was cut: it ran, so never again.
       return r.complete('unstorable', null);
     }

@@ -7,7 +7,8 @@ import type { Store } from '../store/db.ts';
 import type { UsageEventsTable } from '../store/schema.ts';
 import { ulid } from '../ids.ts';
 
-export type UsageEvent = Omit<UsageEventsTable, 'id'>;
+/** One invoke as recorded: `at` in epoch milliseconds (turned into text only when written). */
+export type UsageEvent = Omit<UsageEventsTable, 'id' | 'at'> & { at: number };
 
 /** Rows kept in memory while the database is unreachable; older ones are dropped past it. */
 const MAX_BUFFERED = 100_000;
@@ -82,8 +83,8 @@ const COLUMNS = [
 
 function values(r: UsageEvent): unknown[] {
   return [
-    ulid(Date.parse(r.at)),
-    r.at,
+    ulid(r.at),
+    new Date(r.at).toISOString(),
     r.organization,
     r.api_key_id,
     r.service,

@@ -4,6 +4,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { GatewayError, invalidRequest } from '../errors.ts';
 import type { InvokeRequest } from './parse-invoke.ts';
 import type { Target } from './resolve-endpoint.ts';
+import { connectionNamed } from './relay-response.ts';
 
 // Never forwarded: the client's credentials and the hop-by-hop set (RFC 9110 §7.6.1), the
 // invoke envelope's own framing, and Portico's control headers.
@@ -94,14 +95,7 @@ export function buildBody(target: Target, invoke: InvokeRequest): string | null 
 /** Client headers that may reach the upstream, plus Portico's request id. */
 export function forwardHeaders(incoming: IncomingHttpHeaders, requestId: string): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
-  const named = incoming.connection
-    ? new Set(
-        String(incoming.connection)
-          .toLowerCase()
-          .split(',')
-          .map((s) => s.trim()),
-      )
-    : null;
+  const named = connectionNamed(incoming.connection);
   for (const name in incoming) {
     if (DROP_REQUEST.has(name) || name.startsWith('x-forwarded-') || name.startsWith('sec-') || named?.has(name)) continue;
     const v = incoming[name];

@@ -26,16 +26,20 @@ const DROP_RESPONSE = new Set([
   'ratelimit',
 ]);
 
+/**
+ * The header names a Connection field lists (RFC 9110 §7.6.1), to drop them too; null for none.
+ * The usual values (keep-alive, close) name no other header, so they cost no Set.
+ */
+export function connectionNamed(connection: string | string[] | undefined): Set<string> | null {
+  if (connection === undefined) return null;
+  const v = String(connection).toLowerCase();
+  if (v === 'keep-alive' || v === 'close') return null;
+  return new Set(v.split(',').map((s) => s.trim()));
+}
+
 export function relayHeaders(upstream: Record<string, string | string[] | undefined>, own: Record<string, string>): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
-  const named = upstream.connection
-    ? new Set(
-        String(upstream.connection)
-          .toLowerCase()
-          .split(',')
-          .map((s) => s.trim()),
-      )
-    : null;
+  const named = connectionNamed(upstream.connection);
   for (const name in upstream) {
     const v = upstream[name];
     if (v === undefined || DROP_RESPONSE.has(name) || name.startsWith('access-control-') || named?.has(name)) continue;
