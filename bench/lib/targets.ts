@@ -208,9 +208,9 @@ async function bootstrap(base: string, adminToken: string): Promise<string | { m
 
 export function porticoLauncher(root: string): { args: string[]; how: string } {
   const cli = join(root, 'packages/cli/src/main.ts');
-  // The same V8 flag as `npm start` and `portico serve` (package.json "start", packages/cli/bin/portico.js).
-  const flags = (process.env.BENCH_PORTICO_FLAGS ?? '--max-semi-space-size=1').split(' ').filter(Boolean);
-  if (existsSync(cli)) return { args: [...flags, cli, 'serve'], how: `node ${flags.join(' ')} packages/cli/src/main.ts serve` };
+  // As `npm start` runs it; BENCH_PORTICO_FLAGS adds Node/V8 flags for experiments.
+  const flags = (process.env.BENCH_PORTICO_FLAGS ?? '').split(' ').filter(Boolean);
+  if (existsSync(cli)) return { args: [...flags, cli, 'serve'], how: `node ${flags.map((f) => f + ' ').join('')}packages/cli/src/main.ts serve` };
   return {
     args: [join(root, 'bench/portico-server.ts')],
     how: 'node bench/portico-server.ts (serve(process.env); the CLI entry packages/cli/src/main.ts does not exist yet)',

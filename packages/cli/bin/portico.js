@@ -14,9 +14,6 @@ if (major < 22 || (major === 22 && minor < 18)) {
 const main = fileURLToPath(new URL('../src/main.ts', import.meta.url));
 // Node 22/23 print an ExperimentalWarning for type stripping; it is not news to a CLI user.
 const nodeFlags = major < 24 ? ['--disable-warning=ExperimentalWarning'] : [];
-// The gateway relays large bodies: a small young generation lets V8 free relayed buffers
-// promptly (the same flag as `npm start`; see packages/gateway/test/invoke-memory.test.ts).
-if (process.argv[2] === 'serve' || process.argv[2] === 'demo') nodeFlags.push('--max-semi-space-size=1');
 const child = spawn(process.execPath, [...nodeFlags, main, ...process.argv.slice(2)], { stdio: 'inherit' });
 
 // A terminal's Ctrl-C reaches both processes (same process group); a `kill PID` reaches only

@@ -12,6 +12,8 @@ export type UsageEvent = Omit<UsageEventsTable, 'id' | 'at'> & { at: number };
 
 /** Rows kept in memory while the database is unreachable; older ones are dropped past it. */
 const MAX_BUFFERED = 100_000;
+/** Rows per statement (PostgreSQL) or transaction (SQLite): about a millisecond of work. */
+const SLICE = 250;
 
 export class UsageRecorder {
   private readonly store: Store;
@@ -43,15 +45,23 @@ export class UsageRecorder {
     if (this.buffer.length === 0) return;
     const rows = this.buffer;
     this.buffer = [];
+    let done = 0;
     try {
-      await insertUsage(this.store, rows);
+      // In slices, yielding to requests in between: a second's worth of rows written in one go
+      // would hold the event loop for several milliseconds (a latency spike for every request
+      // waiting behind it).
+      while (done < rows.length) {
+        if (done > 0) await new Promise((r) => setImmediate(r));
+        await insertUsage(this.store, rows.slice(done, done + SLICE));
+        done += SLICE;
+      }
       if (this.failing) {
         this.failing = false;
         this.log.info('usage metering writes resumed');
       }
     } catch (err) {
       // Keep the rows for the next flush (bounded), warn once per failure streak.
-      this.buffer = rows.concat(this.buffer).slice(-MAX_BUFFERED);
+      this.buffer = rows.slice(done).concat(this.buffer).slice(-MAX_BUFFERED);
       if (!this.failing) {
         this.failing = true;
         this.log.warn({ err: (err as Error).message }, 'usage metering write failed; keeping rows in memory and retrying');
@@ -104,12 +114,17 @@ function values(r: UsageEvent): unknown[] {
  * skips the query builder: a prepared statement in a transaction on SQLite, and a single
  * INSERT … SELECT FROM unnest(arrays) on PostgreSQL.
  */
+const statements = new WeakMap<NonNullable<Store['sqlite']>, ReturnType<NonNullable<Store['sqlite']>['prepare']>>();
+
 async function insertUsage(store: Store, rows: UsageEvent[]): Promise<void> {
   if (store.sqlite) {
     const sqlite = store.sqlite;
-    const stmt = sqlite.prepare(`insert into usage_events (${COLUMNS.join(', ')}) values (${COLUMNS.map(() => '?').join(', ')})`);
+    let stmt = statements.get(sqlite);
+    if (!stmt)
+      statements.set(sqlite, (stmt = sqlite.prepare(`insert into usage_events (${COLUMNS.join(', ')}) values (${COLUMNS.map(() => '?').join(', ')})`)));
+    const insert = stmt;
     sqlite.transaction((batch: UsageEvent[]) => {
-      for (const r of batch) stmt.run(values(r));
+      for (const r of batch) insert.run(values(r));
     })(rows);
     return;
   }
