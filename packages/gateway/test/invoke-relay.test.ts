@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { request } from 'node:http';
 import { startGateway, expectError, type TestGateway } from './helpers.ts';
 import { seedCredential, seedKey, seedOrg, startStub } from './fixtures.ts';
+import { flushUsage } from '../src/limits/index.ts';
 
 let stub: Awaited<ReturnType<typeof startStub>>;
 let gw: TestGateway;
@@ -246,6 +247,28 @@ test('a client that disconnects aborts the upstream request', async () => {
   const deadline = Date.now() + 2000;
   while (aborted === before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   assert.equal(aborted, before + 1, 'the upstream saw its request aborted');
+});
+
+test('a client that leaves before the upstream answers aborts the upstream request and is metered as 499', async () => {
+  const before = aborted;
+  await new Promise<void>((resolve) => {
+    const req = request(gw.url + '/api/v1/external-proxy/elevenlabs/list-voices', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', 'x-test': 'hang', 'x-request-id': 'rid-gone-early' },
+    });
+    req.on('error', () => resolve());
+    req.end('{}');
+    setTimeout(() => req.destroy(), 200);
+  });
+  const deadline = Date.now() + 2000;
+  while (aborted === before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  assert.equal(aborted, before + 1, 'the upstream saw its request aborted');
+  await flushUsage(gw.gateway.ctx);
+  const rows = await gw.gateway.ctx.store.db.selectFrom('usage_events').select(['status', 'action']).where('action', '=', 'list-voices').execute();
+  assert.ok(
+    rows.some((r) => Number(r.status) === 499),
+    `a 499 row among ${JSON.stringify(rows)}`,
+  );
 });
 
 test('multipart invokes stream every field except payload upstream', async () => {

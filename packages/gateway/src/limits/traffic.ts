@@ -12,6 +12,7 @@ import type { InvokeRequest } from '../proxy/parse-invoke.ts';
 import type { Target } from '../proxy/resolve-endpoint.ts';
 import type { InvokeCall } from '../proxy/route.ts';
 import { startRelay } from '../proxy/relay-response.ts';
+import { ClientGone } from '../proxy/dispatch.ts';
 import { monthOf } from './calendar.ts';
 import { CaptureTee, fingerprint, idempotencyKey, sendReplay, storableHeaders } from './idempotency.ts';
 import type { UsageRecorder } from './usage.ts';
@@ -133,7 +134,12 @@ export class Traffic {
   private finish(): void {
     const res = this.res;
     const done = res.writableFinished;
-    const status = done && !this.call.clientGone ? res.statusCode : 499;
+    if (!done) {
+      // The client left first: cut the upstream request it was waiting for.
+      this.call.clientGone = true;
+      this.call.upstream?.abort(new ClientGone('client closed the connection'));
+    }
+    const status = done ? res.statusCode : 499;
     this.lease?.release();
     const l = this.org.limits;
     if (this.units > 0 && (l.monthly_units !== null || l.monthly_requests !== null)) {

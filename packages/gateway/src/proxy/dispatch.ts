@@ -45,8 +45,13 @@ export interface UpstreamCall {
   headers: Record<string, string | string[]>;
   body: string | Readable | null;
   timeoutMs: number;
-  /** The client's response: when it closes before it is finished, the upstream request is aborted. */
-  client?: ServerResponse;
+  /**
+   * Filled with this request while it runs, so that the caller can cut it (the client left).
+   * A 'close' listener per request on the client's response would do the same, but it made V8
+   * keep every request's objects through two young-generation GCs (measured: 16% of all
+   * allocations promoted instead of 1%), so the invoke path reuses the one it already has.
+   */
+  link?: { upstream: { abort(err: Error): void } | null };
   /** Counts the body bytes written while `relaying` (the bytes the client got). */
   tally?: { relaying: boolean; bytesOut: number };
 }
@@ -93,23 +98,17 @@ class RelayHandler implements Dispatcher.DispatchHandler {
   private settled = false;
   private cut: Error | null = null;
   private onDrain: (() => void) | null = null;
-  private readonly onClientClose: (() => void) | null = null;
 
   constructor(call: UpstreamCall, factory: ResponseFactory, resolve: () => void, reject: (err: Error) => void) {
     this.call = call;
     this.factory = factory;
     this.resolve = resolve;
     this.reject = reject;
-    const client = call.client;
-    if (client) {
-      this.onClientClose = () => {
-        if (!this.settled && !client.writableFinished) this.abort(new ClientGone('client closed the connection'));
-      };
-      client.once('close', this.onClientClose);
-    }
+    if (call.link) call.link.upstream = this;
   }
 
-  private abort(err: Error): void {
+  abort(err: Error): void {
+    if (this.settled) return;
     this.cut = err;
     this.controller?.abort(err);
   }
@@ -161,6 +160,7 @@ class RelayHandler implements Dispatcher.DispatchHandler {
   private settle(err: Error | null): void {
     if (this.settled) return;
     this.settled = true;
+    if (this.call.link?.upstream === this) this.call.link.upstream = null;
     if (err) this.reject(err);
     else this.resolve();
   }

@@ -50,6 +50,8 @@ export interface InvokeCall {
   credentialSource: string | null;
   /** The client closed the connection before its answer was complete. */
   clientGone: boolean;
+  /** The upstream request in flight, to cut when the client leaves (Traffic's 'close' listener). */
+  upstream: { abort(err: Error): void } | null;
 }
 
 /**
@@ -110,6 +112,7 @@ export async function invoke(ctx: Context, req: IncomingMessage, res: ServerResp
     upstreamStatus: null,
     credentialSource: null,
     clientGone: false,
+    upstream: null,
   };
   const started = performance.now();
   try {
@@ -204,6 +207,7 @@ async function forward(ctx: Context, call: InvokeCall, out: Outgoing): Promise<v
   let cred = resolved.credential;
   let retried = false;
   for (;;) {
+    if (call.clientGone) return; // left while the request was being prepared
     headers[svc.authHeaderName] = authValue(svc, cred);
     ctx.registry.touchCredential(cred.id);
 
@@ -219,7 +223,7 @@ async function forward(ctx: Context, call: InvokeCall, out: Outgoing): Promise<v
           headers,
           body: out.body,
           timeoutMs: target.timeoutMs,
-          client: res,
+          link: call,
           tally: traffic,
         },
         (statusCode, upstreamHeaders) => {
