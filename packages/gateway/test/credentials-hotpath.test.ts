@@ -23,7 +23,7 @@ function secret(name: string): string {
 interface Seen {
   kind: string;
   table: string | null;
-  /** A batched write made off the request path: last_used_at touches, usage_events rows. */
+  /** A batched write made off the request path: last_used_at touches, usage rollups. */
   background: boolean;
 }
 
@@ -37,7 +37,7 @@ function classify(node: any): Seen {
   const table = tableOf(node);
   const onlyLastUsed = kind === 'UpdateQueryNode' && Array.isArray(node.updates) && node.updates.every((u: any) => u?.column?.column?.name === 'last_used_at');
   const touch = onlyLastUsed && (table === 'api_keys' || table === 'credentials');
-  const usage = kind === 'InsertQueryNode' && table === 'usage_events';
+  const usage = kind === 'InsertQueryNode' && table === 'usage_rollups';
   return { kind, table, background: touch || usage };
 }
 

@@ -264,7 +264,7 @@ test('a client that leaves before the upstream answers aborts the upstream reque
   while (aborted === before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   assert.equal(aborted, before + 1, 'the upstream saw its request aborted');
   await flushUsage(gw.gateway.ctx);
-  const rows = await gw.gateway.ctx.store.db.selectFrom('usage_events').select(['status', 'action']).where('action', '=', 'list-voices').execute();
+  const rows = await gw.gateway.ctx.store.db.selectFrom('usage_rollups').select(['status', 'action']).where('action', '=', 'list-voices').execute();
   assert.ok(
     rows.some((r) => Number(r.status) === 499),
     `a 499 row among ${JSON.stringify(rows)}`,

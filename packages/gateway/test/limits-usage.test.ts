@@ -1,6 +1,6 @@
-// SPEC §13 usage metering: one row per invoke (organization, key, service, action, status,
-// upstream status, credential source, bytes, duration, units), written in batches off the request
-// path and on shutdown; GET /admin/usage grouped by day, service, action or key, as JSON or CSV,
+// SPEC §13 usage metering: every invoke counted (organization, key, service, action, status,
+// upstream status, credential source, bytes, duration, units) into per-minute rollups, written in
+// batches off the request path and on shutdown; GET /admin/usage grouped by day, service, action or key, as JSON or CSV,
 // for the platform or an organization admin (its own organization only).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -51,18 +51,26 @@ for (const db of await databases()) {
         [[new Date().toISOString().slice(0, 10), 6]],
       );
 
-      // The stored rows carry every field.
-      const rows = await w.gw.gateway.ctx.store.db.selectFrom('usage_events').selectAll().where('action', '=', 'text-to-speech').execute();
-      assert.equal(rows.length, 2);
+      // The stored rollups carry every field: the two text-to-speech invokes share one.
+      const rows = await w.gw.gateway.ctx.store.db.selectFrom('usage_rollups').selectAll().where('action', '=', 'text-to-speech').execute();
+      assert.equal(rows.length, 1);
       const r = rows[0]!;
       assert.equal(r.organization, w.org);
       assert.ok(r.api_key_id);
+      assert.equal(Number(r.requests), 2);
       assert.equal(Number(r.status), 200);
       assert.equal(Number(r.upstream_status), 200);
       assert.equal(r.credential_source, 'platform');
-      assert.ok(Number(r.bytes_in) > 10);
-      assert.equal(Number(r.bytes_out), 5000);
-      assert.ok(Number(r.duration_ms) > 0);
+      assert.ok(Number(r.bytes_in) > 20);
+      assert.equal(Number(r.bytes_out), 10000);
+      assert.equal(Number(r.units), 12);
+      assert.ok(Number(r.duration_ms_sum) > 0);
+      assert.match(r.minute, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:00\.000Z$/);
+      const latency = JSON.parse(r.latency) as Record<string, number>;
+      assert.equal(
+        Object.values(latency).reduce((a, b) => a + b, 0),
+        2,
+      );
 
       // Filters: service, time range (dates or RFC 3339).
       const none = await w.gw.api('GET', `${USAGE}?service=heygen&group_by=service`);
@@ -166,8 +174,11 @@ test('metering is batched: no database write per invoke, at most one flush a sec
     await gw.close();
     const gw2 = await startGateway({ db: 'postgres', schema });
     try {
-      const rows = await gw2.gateway.ctx.store.db.selectFrom('usage_events').select('status').execute();
-      assert.equal(rows.length, 3);
+      const rows = await gw2.gateway.ctx.store.db.selectFrom('usage_rollups').select(['status', 'requests']).execute();
+      assert.equal(
+        rows.reduce((n, r) => n + Number(r.requests), 0),
+        3,
+      );
     } finally {
       await gw2.close();
     }

@@ -23,14 +23,14 @@ class Engine {
     this.usage = new UsageRecorder(ctx.store, ctx.log);
   }
 
-  /** What the organization spent this month according to `usage_events` (refusals excluded). */
+  /** What the organization spent this month according to the usage rollups (refusals excluded). */
   async seed(org: string, fromIso: string): Promise<MonthlyUsage> {
     try {
       const row = await this.ctx.store.db
-        .selectFrom('usage_events')
-        .select((eb) => [eb.fn.countAll<number | string>().as('n'), eb.fn.sum<number | string | null>('units').as('u')])
+        .selectFrom('usage_rollups')
+        .select((eb) => [eb.fn.sum<number | string | null>('requests').as('n'), eb.fn.sum<number | string | null>('units').as('u')])
         .where('organization', '=', org)
-        .where('at', '>=', fromIso)
+        .where('minute', '>=', fromIso)
         .where((eb) => eb.or([eb('status', '!=', 429), eb('upstream_status', 'is not', null)]))
         .executeTakeFirst();
       this.seedFailing = false;

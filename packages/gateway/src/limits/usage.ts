@@ -1,27 +1,112 @@
-// Usage metering (SPEC §13): every invoke becomes one row of `usage_events`, written in batches
-// off the request path (at most one flush a second per process, and on shutdown), and the
-// aggregation behind GET /admin/usage.
+// Usage metering (SPEC §13): every invoke is counted in memory into a rollup per minute and per
+// (organization, key, service, action, status, upstream status, credential source), with its
+// durations as a histogram; the rollups are written off the request path (at most one flush a
+// second per process, and on shutdown). Also the aggregation behind GET /admin/usage.
 import type { Logger } from 'pino';
 import { sql } from 'kysely';
 import type { Store } from '../store/db.ts';
-import type { UsageEventsTable } from '../store/schema.ts';
-import { ulid } from '../ids.ts';
+import type { UsageEvent, UsageRollupsTable } from '../store/schema.ts';
 
-/** One invoke as recorded: `at` in epoch milliseconds (turned into text only when written). */
-export type UsageEvent = Omit<UsageEventsTable, 'id' | 'at'> & { at: number };
+export type { UsageEvent } from '../store/schema.ts';
 
-/** Rows kept in memory while the database is unreachable; older ones are dropped past it. */
-const MAX_BUFFERED = 100_000;
+/** Rollups kept in memory while the database is unreachable; past it, new keys are dropped. */
+const MAX_PENDING = 100_000;
 /** Rows per statement (PostgreSQL) or transaction (SQLite): about a millisecond of work. */
 const SLICE = 250;
+
+// Durations go into log-scale buckets: bucket 0 holds up to 0.1 ms, bucket b > 0 holds
+// (0.1·1.05^(b-1), 0.1·1.05^b] ms. A percentile read from them is at most 5% above the true one.
+const BUCKET_BASE_MS = 0.1;
+const BUCKET_GROWTH = Math.log(1.05);
+
+export function latencyBucket(ms: number): number {
+  return ms <= BUCKET_BASE_MS ? 0 : Math.ceil(Math.log(ms / BUCKET_BASE_MS) / BUCKET_GROWTH);
+}
+
+/** The upper bound of a bucket, in ms to 0.1. */
+function bucketCeiling(bucket: number): number {
+  return Math.round(BUCKET_BASE_MS * Math.exp(bucket * BUCKET_GROWTH) * 10) / 10;
+}
+
+interface Pending {
+  row: Omit<UsageRollupsTable, 'latency'>;
+  latency: Map<number, number>;
+}
+
+/** Rollups being counted: one entry per minute and dimension set. */
+class Rollups {
+  private map = new Map<string, Pending>();
+
+  get size(): number {
+    return this.map.size;
+  }
+
+  add(e: UsageEvent): boolean {
+    const minute = e.at - (e.at % 60_000);
+    const key = `${minute}|${e.organization}|${e.api_key_id}|${e.service}|${e.action}|${e.status}|${e.upstream_status}|${e.credential_source}`;
+    let p = this.map.get(key);
+    if (p === undefined) {
+      if (this.map.size >= MAX_PENDING) return false;
+      p = {
+        row: {
+          minute: new Date(minute).toISOString(),
+          organization: e.organization,
+          api_key_id: e.api_key_id,
+          service: e.service,
+          action: e.action,
+          status: e.status,
+          upstream_status: e.upstream_status,
+          credential_source: e.credential_source,
+          requests: 0,
+          units: 0,
+          bytes_in: 0,
+          bytes_out: 0,
+          duration_ms_sum: 0,
+        },
+        latency: new Map(),
+      };
+      this.map.set(key, p);
+    }
+    const r = p.row;
+    r.requests++;
+    r.units += Number(e.units);
+    r.bytes_in += Number(e.bytes_in);
+    r.bytes_out += Number(e.bytes_out);
+    r.duration_ms_sum += Number(e.duration_ms);
+    const b = latencyBucket(Number(e.duration_ms));
+    p.latency.set(b, (p.latency.get(b) ?? 0) + 1);
+    return true;
+  }
+
+  /** The rows counted so far; the counting starts over. */
+  take(): UsageRollupsTable[] {
+    const out: UsageRollupsTable[] = [];
+    for (const p of this.map.values()) {
+      p.row.duration_ms_sum = Math.round(p.row.duration_ms_sum * 10) / 10;
+      out.push({ ...p.row, latency: JSON.stringify(Object.fromEntries(p.latency)) });
+    }
+    this.map = new Map();
+    return out;
+  }
+}
+
+/** Folds invokes into rollup rows (the migration from per-invoke rows uses it too). */
+export function rollupEvents(events: UsageEvent[]): UsageRollupsTable[] {
+  const r = new Rollups();
+  for (const e of events) r.add(e);
+  return r.take();
+}
 
 export class UsageRecorder {
   private readonly store: Store;
   private readonly log: Logger;
-  private buffer: UsageEvent[] = [];
+  private counting = new Rollups();
+  /** Rows taken but not written yet (the database was unreachable). */
+  private unwritten: UsageRollupsTable[] = [];
   private chain: Promise<void> = Promise.resolve();
   private readonly timer: NodeJS.Timeout;
   private failing = false;
+  private dropping = false;
 
   constructor(store: Store, log: Logger, intervalMs = 1000) {
     this.store = store;
@@ -31,40 +116,40 @@ export class UsageRecorder {
   }
 
   record(e: UsageEvent): void {
-    if (this.buffer.length >= MAX_BUFFERED) this.buffer.shift();
-    this.buffer.push(e);
+    if (this.counting.add(e) || this.dropping) return;
+    this.dropping = true;
+    this.log.error({ pending: MAX_PENDING }, 'usage metering: too many unwritten rollups; new ones are dropped until the database is back');
   }
 
-  /** Writes what is buffered; flushes never overlap. */
+  /** Writes what has been counted; flushes never overlap. */
   flush(): Promise<void> {
     this.chain = this.chain.then(() => this.write());
     return this.chain;
   }
 
   private async write(): Promise<void> {
-    if (this.buffer.length === 0) return;
-    const rows = this.buffer;
-    this.buffer = [];
+    const rows = this.unwritten.length > 0 ? this.unwritten.concat(this.counting.take()) : this.counting.take();
+    this.unwritten = [];
+    if (rows.length === 0) return;
     let done = 0;
     try {
-      // In slices, yielding to requests in between: a second's worth of rows written in one go
-      // would hold the event loop for several milliseconds (a latency spike for every request
-      // waiting behind it).
+      // In slices, yielding to requests in between, so that a large flush never holds the event loop.
       while (done < rows.length) {
         if (done > 0) await new Promise((r) => setImmediate(r));
-        await insertUsage(this.store, rows.slice(done, done + SLICE));
+        await insertRollups(this.store, rows.slice(done, done + SLICE));
         done += SLICE;
       }
       if (this.failing) {
         this.failing = false;
+        this.dropping = false;
         this.log.info('usage metering writes resumed');
       }
     } catch (err) {
-      // Keep the rows for the next flush (bounded), warn once per failure streak.
-      this.buffer = rows.slice(done).concat(this.buffer).slice(-MAX_BUFFERED);
+      // Keep what was not written for the next flush (bounded), warn once per failure streak.
+      this.unwritten = rows.slice(done).slice(-MAX_PENDING);
       if (!this.failing) {
         this.failing = true;
-        this.log.warn({ err: (err as Error).message }, 'usage metering write failed; keeping rows in memory and retrying');
+        this.log.warn({ err: (err as Error).message }, 'usage metering write failed; keeping rollups in memory and retrying');
       }
     }
   }
@@ -76,8 +161,7 @@ export class UsageRecorder {
 }
 
 const COLUMNS = [
-  'id',
-  'at',
+  'minute',
   'organization',
   'api_key_id',
   'service',
@@ -85,54 +169,33 @@ const COLUMNS = [
   'status',
   'upstream_status',
   'credential_source',
+  'requests',
+  'units',
   'bytes_in',
   'bytes_out',
-  'duration_ms',
-  'units',
+  'duration_ms_sum',
+  'latency',
 ] as const;
+const PG_TYPES = ['text', 'text', 'text', 'text', 'text', 'integer', 'integer', 'text', 'bigint', 'bigint', 'bigint', 'bigint', 'real', 'text'];
 
-function values(r: UsageEvent): unknown[] {
-  return [
-    ulid(r.at),
-    new Date(r.at).toISOString(),
-    r.organization,
-    r.api_key_id,
-    r.service,
-    r.action,
-    r.status,
-    r.upstream_status,
-    r.credential_source,
-    r.bytes_in,
-    r.bytes_out,
-    r.duration_ms,
-    r.units,
-  ];
-}
-
-/**
- * One batch in one statement or transaction. Thousands of rows a second go through here, so it
- * skips the query builder: a prepared statement in a transaction on SQLite, and a single
- * INSERT … SELECT FROM unnest(arrays) on PostgreSQL.
- */
 const statements = new WeakMap<NonNullable<Store['sqlite']>, ReturnType<NonNullable<Store['sqlite']>['prepare']>>();
 
-async function insertUsage(store: Store, rows: UsageEvent[]): Promise<void> {
+/** One slice in one transaction (SQLite, a prepared statement) or one INSERT … FROM unnest (PostgreSQL). */
+async function insertRollups(store: Store, rows: UsageRollupsTable[]): Promise<void> {
   if (store.sqlite) {
     const sqlite = store.sqlite;
     let stmt = statements.get(sqlite);
     if (!stmt)
-      statements.set(sqlite, (stmt = sqlite.prepare(`insert into usage_events (${COLUMNS.join(', ')}) values (${COLUMNS.map(() => '?').join(', ')})`)));
+      statements.set(sqlite, (stmt = sqlite.prepare(`insert into usage_rollups (${COLUMNS.join(', ')}) values (${COLUMNS.map(() => '?').join(', ')})`)));
     const insert = stmt;
-    sqlite.transaction((batch: UsageEvent[]) => {
-      for (const r of batch) insert.run(values(r));
+    sqlite.transaction((batch: UsageRollupsTable[]) => {
+      for (const r of batch) insert.run(COLUMNS.map((c) => r[c]));
     })(rows);
     return;
   }
-  const all = rows.map(values);
-  const columns = COLUMNS.map((_, i) => all.map((v) => v[i]));
-  const types = ['text', 'text', 'text', 'text', 'text', 'text', 'integer', 'integer', 'text', 'bigint', 'bigint', 'real', 'bigint'];
-  await sql`insert into usage_events (${sql.join(COLUMNS.map((c) => sql.ref(c)))})
-    select * from unnest(${sql.join(columns.map((col, i) => sql`${col}::${sql.raw(types[i]!)}[]`))})`.execute(store.db);
+  const columns = COLUMNS.map((c) => rows.map((r) => r[c]));
+  await sql`insert into usage_rollups (${sql.join(COLUMNS.map((c) => sql.ref(c)))})
+    select * from unnest(${sql.join(columns.map((col, i) => sql`${col}::${sql.raw(PG_TYPES[i]!)}[]`))})`.execute(store.db);
 }
 
 export type GroupBy = 'day' | 'service' | 'action' | 'key';
@@ -157,51 +220,61 @@ export interface UsageRow {
 }
 
 export async function queryUsage(store: Store, f: UsageFilter, groupBy: GroupBy): Promise<UsageRow[]> {
-  let q = store.db.selectFrom('usage_events').select(['at', 'api_key_id', 'service', 'action', 'status', 'units', 'bytes_out', 'duration_ms']);
+  let q = store.db.selectFrom('usage_rollups').select(['minute', 'api_key_id', 'service', 'action', 'status', 'requests', 'units', 'bytes_out', 'latency']);
   if (f.organization !== null) q = q.where('organization', '=', f.organization);
   if (f.service !== null) q = q.where('service', '=', f.service);
-  if (f.from !== null) q = q.where('at', '>=', f.from);
-  if (f.to !== null) q = q.where('at', '<', f.to);
+  // Rollups are per minute: the range applies to the minutes the invokes fall in.
+  if (f.from !== null) q = q.where('minute', '>=', minuteOf(f.from));
+  if (f.to !== null) q = q.where('minute', '<', f.to);
   const rows = await q.execute();
-  const groups = new Map<string, { requests: number; errors: number; units: number; bytes: number; durations: number[] }>();
+  const groups = new Map<string, { requests: number; errors: number; units: number; bytes: number; latency: Map<number, number> }>();
   for (const r of rows) {
     const key =
       groupBy === 'day'
-        ? r.at.slice(0, 10)
+        ? r.minute.slice(0, 10)
         : groupBy === 'service'
           ? r.service
           : groupBy === 'action'
             ? `${r.service}/${r.action}`
             : (r.api_key_id ?? 'platform');
     let g = groups.get(key);
-    if (!g) groups.set(key, (g = { requests: 0, errors: 0, units: 0, bytes: 0, durations: [] }));
-    g.requests++;
-    if (Number(r.status) >= 400) g.errors++;
+    if (!g) groups.set(key, (g = { requests: 0, errors: 0, units: 0, bytes: 0, latency: new Map() }));
+    const n = Number(r.requests);
+    g.requests += n;
+    if (Number(r.status) >= 400) g.errors += n;
     g.units += Number(r.units);
     g.bytes += Number(r.bytes_out);
-    g.durations.push(Number(r.duration_ms));
+    for (const [b, c] of Object.entries(JSON.parse(r.latency) as Record<string, number>)) g.latency.set(Number(b), (g.latency.get(Number(b)) ?? 0) + c);
   }
   return [...groups.entries()]
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([key, g]) => {
-      g.durations.sort((a, b) => a - b);
-      return {
-        key,
-        requests: g.requests,
-        errors: g.errors,
-        units: g.units,
-        bytes_out: g.bytes,
-        p50_ms: percentile(g.durations, 0.5),
-        p95_ms: percentile(g.durations, 0.95),
-      };
-    });
+    .map(([key, g]) => ({
+      key,
+      requests: g.requests,
+      errors: g.errors,
+      units: g.units,
+      bytes_out: g.bytes,
+      p50_ms: percentile(g.latency, g.requests, 0.5),
+      p95_ms: percentile(g.latency, g.requests, 0.95),
+    }));
 }
 
-/** Nearest-rank percentile of sorted values, to 0.1 ms. */
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return 0;
-  const v = sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))]!;
-  return Math.round(v * 10) / 10;
+/** The start of the minute an RFC 3339 instant falls in, in the rollups' own format. */
+function minuteOf(iso: string): string {
+  const t = Date.parse(iso);
+  return new Date(t - (((t % 60_000) + 60_000) % 60_000)).toISOString();
+}
+
+/** Nearest-rank percentile of a latency histogram (the bucket's upper bound, to 0.1 ms). */
+function percentile(latency: Map<number, number>, total: number, p: number): number {
+  if (total === 0) return 0;
+  const rank = Math.max(1, Math.ceil(p * total));
+  let seen = 0;
+  for (const b of [...latency.keys()].sort((x, y) => x - y)) {
+    seen += latency.get(b)!;
+    if (seen >= rank) return bucketCeiling(b);
+  }
+  return 0;
 }
 
 const CSV_COLUMNS = ['key', 'requests', 'errors', 'units', 'bytes_out', 'p50_ms', 'p95_ms'] as const;

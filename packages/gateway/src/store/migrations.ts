@@ -3,6 +3,8 @@
 import { sql, type Kysely } from 'kysely';
 import { Migrator, type Migration } from 'kysely/migration';
 import type { Store } from './db.ts';
+import { rollupEvents } from '../limits/usage.ts';
+import type { UsageEvent } from './schema.ts';
 
 const migrations: Record<string, Migration> = {
   '0001_initial': {
@@ -124,9 +126,48 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0002_usage_rollups': {
+    // Usage is kept per minute and per (organization, key, service, action, status, upstream
+    // status, credential source) instead of one row per invoke: the hot path only counts in
+    // memory, and the table grows with traffic's variety, not its volume. Existing rows are
+    // folded into rollups, then the per-invoke table is dropped.
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('usage_rollups')
+        .addColumn('minute', 'text', (c) => c.notNull())
+        .addColumn('organization', 'text', (c) => c.notNull())
+        .addColumn('api_key_id', 'text')
+        .addColumn('service', 'text', (c) => c.notNull())
+        .addColumn('action', 'text', (c) => c.notNull())
+        .addColumn('status', 'integer', (c) => c.notNull())
+        .addColumn('upstream_status', 'integer')
+        .addColumn('credential_source', 'text')
+        .addColumn('requests', 'bigint', (c) => c.notNull())
+        .addColumn('units', 'bigint', (c) => c.notNull())
+        .addColumn('bytes_in', 'bigint', (c) => c.notNull())
+        .addColumn('bytes_out', 'bigint', (c) => c.notNull())
+        .addColumn('duration_ms_sum', 'real', (c) => c.notNull())
+        .addColumn('latency', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('usage_rollups_org_minute').on('usage_rollups').columns(['organization', 'minute']).execute();
+      for (let after = ''; ;) {
+        const events = await db.selectFrom('usage_events').selectAll().where('id', '>', after).orderBy('id').limit(5000).execute();
+        if (events.length === 0) break;
+        after = events[events.length - 1].id;
+        const rollups = rollupEvents(events.map((e) => ({ ...e, at: Date.parse(e.at as string) }) as UsageEvent));
+        for (let i = 0; i < rollups.length; i += 500)
+          await db
+            .insertInto('usage_rollups')
+            .values(rollups.slice(i, i + 500))
+            .execute();
+      }
+      await db.schema.dropTable('usage_events').execute();
+    },
+  },
 };
 
-export async function migrate(store: Store): Promise<string[]> {
+/** Applies every migration (or those up to `upTo`, for tests of a migration); returns the names applied. */
+export async function migrate(store: Store, upTo?: string): Promise<string[]> {
   if (store.kind === 'postgres' && store.pgSchema) {
     // Two processes may race here; IF NOT EXISTS plus the unique catalog name keeps it safe.
     await sql`create schema if not exists ${sql.id(store.pgSchema)}`.execute(store.db).catch((err: { code?: string }) => {
@@ -138,11 +179,12 @@ export async function migrate(store: Store): Promise<string[]> {
     provider: { getMigrations: async () => migrations },
     ...(store.pgSchema ? { migrationTableSchema: store.pgSchema } : {}),
   });
-  let { error, results } = await migrator.migrateToLatest();
+  const run = () => (upTo ? migrator.migrateTo(upTo) : migrator.migrateToLatest());
+  let { error, results } = await run();
   // Kysely's check walks every schema's privileges; a schema dropped meanwhile by another
   // process (parallel test runs) fails it with 3F000. Trying again sees the new list.
   for (let i = 0; i < 3 && (error as { code?: string } | undefined)?.code === '3F000'; i++) {
-    ({ error, results } = await migrator.migrateToLatest());
+    ({ error, results } = await run());
   }
   if (error) throw error;
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);

@@ -77,9 +77,10 @@ export interface AuditLogTable {
   request_id: string;
 }
 
-export interface UsageEventsTable {
-  id: string;
-  at: string;
+/** One invoke, as metered (never stored as such: it is counted into a UsageRollupsTable row). */
+export interface UsageEvent {
+  /** Epoch milliseconds. */
+  at: number;
   organization: string;
   api_key_id: string | null;
   service: string;
@@ -91,6 +92,26 @@ export interface UsageEventsTable {
   bytes_out: number;
   duration_ms: number;
   units: number;
+}
+
+/** Invokes of one minute with the same organization, key, service, action, statuses and source. */
+export interface UsageRollupsTable {
+  /** The minute's start, RFC 3339 (e.g. 2026-11-24T01:52:00.000Z). */
+  minute: string;
+  organization: string;
+  api_key_id: string | null;
+  service: string;
+  action: string;
+  status: number;
+  upstream_status: number | null;
+  credential_source: string | null;
+  requests: number;
+  units: number;
+  bytes_in: number;
+  bytes_out: number;
+  duration_ms_sum: number;
+  /** Durations as a histogram: JSON object of bucket index → count (see limits/usage.ts). */
+  latency: string;
 }
 
 export interface IdempotencyTable {
@@ -119,7 +140,7 @@ export interface DB {
   organization_services: OrganizationServicesTable;
   credentials: CredentialsTable;
   audit_log: AuditLogTable;
-  usage_events: UsageEventsTable;
+  usage_rollups: UsageRollupsTable;
   idempotency: IdempotencyTable;
   admin_sessions: AdminSessionsTable;
 }
