@@ -1,6 +1,6 @@
 // API keys: `ptk_<8 id chars>_<43 random chars>` (256 random bits). Only a SHA-256 hash is
 // stored: the key is high-entropy, so a slow password hash would add latency and no safety.
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, hash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 export function generateApiKey(): { key: string; prefix: string; hash: string } {
   const prefix = 'ptk_' + randomBytes(6).toString('base64url');
@@ -9,7 +9,8 @@ export function generateApiKey(): { key: string; prefix: string; hash: string } 
 }
 
 export function hashToken(token: string): string {
-  return createHash('sha256').update(token).digest('hex');
+  // One-shot crypto.hash: half the cost of a Hash object, and this runs on every request.
+  return hash('sha256', token, 'hex');
 }
 
 /** Constant-time comparison (of digests, so lengths never leak either). */
