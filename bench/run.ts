@@ -477,8 +477,9 @@ async function runProfile(s: Settings, env: Env, upstream: Proc): Promise<void> 
   const dir = join(ROOT, '.bench-tmp', `profile-${new Date().toISOString().replace(/[:.]/g, '-')}`);
   mkdirSync(dir, { recursive: true });
   env.cpuProfDir = dir;
-  // --only=b profiles the undici floor instead, for a side-by-side reading.
-  const id = s.targets.length === 1 && s.targets[0] === 'undici' ? 'undici' : 'portico-sqlite';
+  // --only=b profiles the undici floor instead, for a side-by-side reading; --only=g Portico with Redis limits.
+  const only = s.targets.length === 1 ? s.targets[0] : undefined;
+  const id = only === 'undici' || only === 'portico-limits' ? only : 'portico-sqlite';
   const running = await startTarget(id, env);
   stopAll = () => running.stop();
   let r: LoadResult;

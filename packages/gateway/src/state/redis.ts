@@ -257,6 +257,8 @@ export class RedisLimits implements LimitStore {
   private readonly seeded = new Set<string>();
   private readonly leases = new Map<string, string>();
   private timer: NodeJS.Timeout | null = null;
+  private readonly releases = new Map<string, string[]>();
+  private releaseScheduled = false;
 
   constructor(link: RedisLink, leaseMs: number) {
     this.link = link;
@@ -309,9 +311,24 @@ export class RedisLimits implements LimitStore {
       release: () => {
         if (!this.leases.delete(id)) return;
         // When Redis is away the lease simply expires.
-        if (this.link.usable()) this.link.client.zrem(key, id).catch(() => {});
+        if (!this.link.usable()) return;
+        // Released in one ZREM per organization per event-loop turn, which auto-pipelining sends
+        // in the same write as that turn's admits: no command of its own per request.
+        const ids = this.releases.get(key);
+        if (ids) ids.push(id);
+        else this.releases.set(key, [id]);
+        if (!this.releaseScheduled) {
+          this.releaseScheduled = true;
+          setImmediate(() => this.flushReleases());
+        }
       },
     };
+  }
+
+  private flushReleases(): void {
+    this.releaseScheduled = false;
+    for (const [key, ids] of this.releases) this.link.client.zrem(key, ...ids).catch(() => {});
+    this.releases.clear();
   }
 
   /** One pipeline a tick extends every lease this process holds (streams still running). */
