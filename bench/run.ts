@@ -421,7 +421,7 @@ async function measure(s: Settings, live: Live[], fixed: { rate: number | null; 
     }
     if (fixed.rate !== null) {
       const rate = fixed.rate;
-      const sc = scenario('json');
+      const sc = scenario(s.scenarios[0] ?? 'json');
       // autocannon hands out each connection's quota per whole second from the start: stop just
       // before a whole second, or the next second's quota slips into the cell.
       const acRateS = Math.max(1, Math.round(s.fixedRateS)) - 0.05;
@@ -484,9 +484,16 @@ async function runProfile(s: Settings, env: Env, upstream: Proc): Promise<void> 
   stopAll = () => running.stop();
   let r: LoadResult;
   try {
-    const sc = scenario('json');
+    const sc = scenario(s.scenarios[0] ?? 'json');
     r = await runLoad(
-      { kind: 'autocannon', ...requestFor(running.dialect, sc), connections: s.connections, durationS: s.durationS, warmupS: s.warmupS, expectStatus: 200 },
+      {
+        kind: 'autocannon',
+        ...requestFor(running.dialect, sc),
+        connections: s.connections,
+        durationS: s.durationS,
+        warmupS: s.warmupS,
+        expectStatus: sc.expectStatus,
+      },
       { proxy: running.proc, upstream },
       s.durationS + s.warmupS + 90,
     );
@@ -497,7 +504,8 @@ async function runProfile(s: Settings, env: Env, upstream: Proc): Promise<void> 
   const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
   if (!file) throw new Error(`no .cpuprofile written into ${dir} (did Portico exit cleanly on SIGTERM?)`);
   const summary = summarizeProfile(JSON.parse(readFileSync(join(dir, file), 'utf8')), ROOT, r.windowUs);
-  const text = formatProfile(summary, { top: 30, requests: r.windowUs ? r.requests : undefined, rps: r.rps, windowed: !!r.windowUs });
+  const title = `CPU profile of ${TARGETS.find((t) => t.id === id)!.label}, ${scenario(s.scenarios[0] ?? 'json').label}`;
+  const text = formatProfile(summary, { top: 30, requests: r.windowUs ? r.requests : undefined, rps: r.rps, windowed: !!r.windowUs, title });
   writeFileSync(join(dir, 'top.txt'), text);
   process.stdout.write(text);
   process.stdout.write(

@@ -128,12 +128,12 @@ export function summarizeProfile(p: CpuProfile, root: string, window?: { fromUs:
   return { totalMs: totalUs / 1000, busyMs, functions, modules };
 }
 
-export function formatProfile(s: ProfileSummary, opts: { top: number; requests?: number; rps?: number; windowed?: boolean }): string {
+export function formatProfile(s: ProfileSummary, opts: { top: number; requests?: number; rps?: number; windowed?: boolean; title?: string }): string {
   const lines: string[] = [];
   const pct = (x: number): string => `${(x * 100).toFixed(1).padStart(5)}%`;
   const ms = (x: number): string => x.toFixed(1).padStart(9);
   const perReq = (x: number): string => (opts.requests ? `${((x * 1000) / opts.requests).toFixed(2).padStart(7)} µs/req` : '');
-  lines.push(`Portico CPU profile, small JSON scenario${opts.rps ? ` (${opts.rps} req/s under the profiler)` : ''}`);
+  lines.push(`${opts.title ?? 'Portico CPU profile, small JSON scenario'}${opts.rps ? ` (${opts.rps} req/s under the profiler)` : ''}`);
   lines.push(
     `${opts.windowed ? 'measured phase' : 'whole process'}: ${(s.totalMs / 1000).toFixed(1)} s sampled, ${(s.busyMs / 1000).toFixed(1)} s busy (shares are of busy time${opts.requests ? `; µs/req over ${opts.requests} requests` : ''})`,
   );
