@@ -1,0 +1,32 @@
+// Goal verdicts of bench/RESULTS.md: the p99 budget is only judged when the baseline's own tail
+// leaves room to read it.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { evaluateGoals, type Results } from '../lib/report.ts';
+
+function results(directP99: number, porticoP99: number): Results {
+  const paced = (p99: number) => ({
+    kind: 'rate-paced',
+    scenario: 'json',
+    ok: true,
+    rps: 1000,
+    latencyMs: { mean: 1, p50: 0.5, p90: 0.8, p99, p999: p99, max: p99 },
+  });
+  return {
+    targets: [
+      { id: 'direct', cells: [paced(directP99)] },
+      { id: 'portico-sqlite', cells: [paced(porticoP99)] },
+    ],
+    fixedRate: { rate: 1000, source: 'test' },
+  } as unknown as Results;
+}
+
+test('p99 added latency: met, not met, or inconclusive when the baseline alone is over 5 ms', () => {
+  const goal = (r: Results) => evaluateGoals(r).find((g) => g.name === 'p99 added latency at half max rate')!;
+  const met = goal(results(1.5, 3.0));
+  assert.equal(met.pass, true);
+  assert.equal(met.inconclusive, undefined);
+  assert.equal(goal(results(1.5, 4.0)).pass, false);
+  const noisy = goal(results(17.5, 15.2));
+  assert.equal(noisy.inconclusive, "(a)'s own paced p99 is 17.50 ms at this rate");
+});
