@@ -126,3 +126,53 @@ test('an invoke that arrives while the gateway shuts down gets 503 in the envelo
     await gw.gateway.close();
   }
 });
+
+test('invoke bodies: whole with the headers, trickled in later, chunked, and too large without a Content-Length', async () => {
+  const stub = await startStub((req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ url: req.url }));
+  });
+  const gw = await startGateway({ env: { PORTICO_BASE_URL_ELEVENLABS: stub.url, PORTICO_BODY_LIMIT: '1024' } });
+  try {
+    await seedOrg(gw, 'acme');
+    const key = await seedKey(gw, 'acme');
+    await seedCredential(gw, { service: 'elevenlabs', scope: 'platform', key: 'sk_platform_secret_1234' });
+    const { port } = new URL(gw.url);
+    const send = async (head: string, parts: string[]): Promise<string> => {
+      const socket = connect(Number(port), '127.0.0.1');
+      await once(socket, 'connect');
+      let raw = '';
+      socket.on('data', (d: Buffer) => (raw += d.toString()));
+      socket.write(`POST /api/v1/external-proxy/elevenlabs/get-voice HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${key}\r\nContent-Type: application/json\r\nConnection: close\r\n${head}\r\n`);
+      for (const part of parts) {
+        await new Promise((r) => setTimeout(r, 80));
+        socket.write(part);
+      }
+      await once(socket, 'close');
+      return raw;
+    };
+    const body = JSON.stringify({ path_params: { voice_id: 'v1' } });
+    // Whole: the body is in the same write as the headers.
+    const whole = await gw.api('POST', '/api/v1/external-proxy/elevenlabs/get-voice', { token: key, body: { path_params: { voice_id: 'v0' } } });
+    assert.deepEqual(whole.body, { url: '/v1/voices/v0' });
+    // Trickled: the body arrives in two parts after the headers.
+    const trickled = await send(`Content-Length: ${body.length}\r\n`, [body.slice(0, 10), body.slice(10)]);
+    assert.match(trickled, /^HTTP\/1\.1 200 /);
+    assert.ok(trickled.includes(`{"url":"/v1/voices/v1"}`), trickled);
+    // Chunked transfer encoding.
+    const chunk = (s: string) => `${s.length.toString(16)}\r\n${s}\r\n`;
+    const chunked = await send('Transfer-Encoding: chunked\r\n', [chunk(body.slice(0, 7)), chunk(body.slice(7)) + '0\r\n\r\n']);
+    assert.match(chunked, /^HTTP\/1\.1 200 /);
+    // Over PORTICO_BODY_LIMIT with no Content-Length to refuse it up front.
+    const big = JSON.stringify({ path_params: { voice_id: 'x'.repeat(2000) } });
+    const tooLarge = await send('Transfer-Encoding: chunked\r\n', [chunk(big) + '0\r\n\r\n']);
+    assert.match(tooLarge, /^HTTP\/1\.1 413 /);
+    assert.match(tooLarge, /"code":"payload_too_large"/);
+    const broken = await send(`Content-Length: 4\r\n`, ['{"pa']);
+    assert.match(broken, /^HTTP\/1\.1 400 /);
+    assert.match(broken, /"message":"Request body is not valid JSON."/);
+    assert.equal(stub.requests.length, 3);
+  } finally {
+    await gw.close();
+    await stub.close();
+  }
+});

@@ -14,6 +14,16 @@ export function mediaType(contentType: string | undefined): string | undefined {
   return (semi === -1 ? contentType : contentType.slice(0, semi)).trim().toLowerCase();
 }
 
+/** '' is no body; anything else must be JSON. */
+function parse(text: string): unknown {
+  if (text === '') return undefined;
+  try {
+    return sjson.parse(text, undefined, PARSE);
+  } catch {
+    throw invalidRequest('Request body is not valid JSON.');
+  }
+}
+
 /** Whether the request has a body at all (RFC 9112 §6.3: Transfer-Encoding or a non-zero Content-Length). */
 function hasBody(req: IncomingMessage): boolean {
   if (req.headers['transfer-encoding'] !== undefined) return true;
@@ -30,6 +40,17 @@ export function readJsonBody(req: IncomingMessage, limit: number): Promise<unkno
   }
   const declared = Number(req.headers['content-length']);
   if (declared > limit) return Promise.reject(new GatewayError('payload_too_large'));
+  if (req.complete && !req.readableFlowing) {
+    // The whole body came with the headers (the usual case for a small invoke) and waits in the
+    // stream's buffer: take it at once rather than through the flowing-mode events.
+    const all = req.read() as Buffer | null;
+    if (all !== null && all.length > limit) return Promise.reject(new GatewayError('payload_too_large'));
+    try {
+      return Promise.resolve(parse(all === null ? '' : all.toString('utf8')));
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+  }
   return new Promise((resolve, reject) => {
     let first: Buffer | null = null;
     let rest: Buffer[] | null = null;
@@ -47,11 +68,10 @@ export function readJsonBody(req: IncomingMessage, limit: number): Promise<unkno
     const onEnd = (): void => {
       cleanup();
       const text = rest ? Buffer.concat(rest).toString('utf8') : first ? first.toString('utf8') : '';
-      if (text === '') return resolve(undefined);
       try {
-        resolve(sjson.parse(text, undefined, PARSE));
-      } catch {
-        reject(invalidRequest('Request body is not valid JSON.'));
+        resolve(parse(text));
+      } catch (err) {
+        reject(err as Error);
       }
     };
     // The client went away mid-body: nobody is left to answer.
