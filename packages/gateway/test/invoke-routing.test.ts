@@ -142,7 +142,9 @@ test('invoke bodies: whole with the headers, trickled in later, chunked, and too
       await once(socket, 'connect');
       let raw = '';
       socket.on('data', (d: Buffer) => (raw += d.toString()));
-      socket.write(`POST /api/v1/external-proxy/elevenlabs/get-voice HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${key}\r\nContent-Type: application/json\r\nConnection: close\r\n${head}\r\n`);
+      socket.write(
+        `POST /api/v1/external-proxy/elevenlabs/get-voice HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${key}\r\nContent-Type: application/json\r\nConnection: close\r\n${head}\r\n`,
+      );
       for (const part of parts) {
         await new Promise((r) => setTimeout(r, 80));
         socket.write(part);

@@ -56,13 +56,17 @@ function engineOf(ctx: Context): Engine {
  * the upstream), sets `RateLimit-*` on the response whatever it turns out to be, and starts
  * metering. An organization without limits costs no shared-state call at all.
  */
-export async function admitInvoke(ctx: Context, call: InvokeCall, org: OrgView): Promise<Traffic> {
+export function admitInvoke(ctx: Context, call: InvokeCall, org: OrgView): Traffic | Promise<Traffic> {
   const e = engineOf(ctx);
   const traffic = new Traffic(ctx, e.usage, call, org);
   call.traffic = traffic;
   const l = org.limits;
   if (l.requests_per_minute === null && l.concurrent_requests === null && l.monthly_requests === null && l.monthly_units === null) return traffic;
+  return admitLimited(ctx, e, call, org, traffic);
+}
 
+async function admitLimited(ctx: Context, e: Engine, call: InvokeCall, org: OrgView, traffic: Traffic): Promise<Traffic> {
+  const l = org.limits;
   const now = Date.now();
   const month = monthOf(now);
   const r = await ctx.state.limits.admit({

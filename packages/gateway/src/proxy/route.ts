@@ -143,8 +143,10 @@ async function run(ctx: Context, call: InvokeCall): Promise<void> {
   const json = multipart ? undefined : await readJsonBody(req, ctx.config.bodyLimit);
 
   const org = await actingOrganization(ctx.registry, principal, req.headers['x-portico-organization'] as string | undefined);
-  // Limits: a refused request ends here (429); RateLimit-* on every answer from here on.
-  const traffic = await admitInvoke(ctx, call, org);
+  // Limits: a refused request ends here (429); RateLimit-* on every answer from here on. An
+  // organization without limits is admitted synchronously (no shared-state call to wait for).
+  const admitted = admitInvoke(ctx, call, org);
+  const traffic = admitted instanceof Promise ? await admitted : admitted;
   const target = await resolveEndpoint(ctx.registry, org, call.service, call.action);
 
   let invoke: InvokeRequest;
@@ -171,7 +173,7 @@ async function run(ctx: Context, call: InvokeCall): Promise<void> {
   }
   const path = buildPath(target, invoke.path_params) + buildQuery(target, invoke.query);
   // Idempotency-Key: a stored answer is replayed here; a key in use or reused is refused.
-  if (await traffic.replayIdempotent(target, invoke)) return;
+  if (req.headers['idempotency-key'] !== undefined && (await traffic.replayIdempotent(target, invoke))) return;
   const resolved = await resolveCredentialFor(ctx, org, target.svc, invoke.credential_source);
   call.credentialSource = resolved.source;
   traffic.credentialSource = resolved.source;
