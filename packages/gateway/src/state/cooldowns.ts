@@ -4,7 +4,7 @@ import type { Cooldowns } from './index.ts';
 import type { Bus } from './bus.ts';
 
 export class MemoryCooldowns implements Cooldowns {
-  private readonly until = new Map<string, number>();
+  protected readonly until = new Map<string, number>();
 
   isCoolingDown(id: string): boolean {
     if (this.until.size === 0) return false;
@@ -39,7 +39,13 @@ export class BusCooldowns extends MemoryCooldowns {
   }
 
   override coolDown(id: string, ms: number): void {
+    // Nothing to tell for a cool-down that is already over (Retry-After: 0), nor when this process
+    // already mirrors one lasting about as long: many requests in flight on one key all get the
+    // provider's 429, and one message per key is enough.
+    if (ms <= 0) return;
     const until = Date.now() + ms;
+    const known = this.until.get(id);
+    if (known !== undefined && known >= until - Math.min(1000, ms / 10)) return;
     this.setUntil(id, until);
     this.bus.publish({ t: 'cd', id, until });
   }
