@@ -77,10 +77,8 @@ export interface AuditLogTable {
   request_id: string;
 }
 
-/** One invoke, as metered (never stored as such: it is counted into a UsageRollupsTable row). */
-export interface UsageEvent {
-  /** Epoch milliseconds. */
-  at: number;
+/** What usage is counted by (SPEC §13): a rollup holds the invokes that share all of these. */
+export interface UsageDimensions {
   organization: string;
   api_key_id: string | null;
   service: string;
@@ -88,23 +86,22 @@ export interface UsageEvent {
   status: number;
   upstream_status: number | null;
   credential_source: string | null;
+}
+
+/** One invoke, as metered (never stored as such: it is counted into a UsageRollupsTable row). */
+export interface UsageEvent extends UsageDimensions {
+  /** Epoch milliseconds. */
+  at: number;
   bytes_in: number;
   bytes_out: number;
   duration_ms: number;
   units: number;
 }
 
-/** Invokes of one minute with the same organization, key, service, action, statuses and source. */
-export interface UsageRollupsTable {
+/** Invokes of one minute with the same UsageDimensions. */
+export interface UsageRollupsTable extends UsageDimensions {
   /** The minute's start, RFC 3339 (e.g. 2026-11-24T01:52:00.000Z). */
   minute: string;
-  organization: string;
-  api_key_id: string | null;
-  service: string;
-  action: string;
-  status: number;
-  upstream_status: number | null;
-  credential_source: string | null;
   requests: number;
   units: number;
   bytes_in: number;
