@@ -112,7 +112,11 @@ function buildApp(ctx: Context, lifecycle: { closing: boolean }): FastifyInstanc
         res.shouldKeepAlive = false;
         return writeRawError(res, new GatewayError('service_unavailable'), requestIdFrom(req.headers['x-request-id']));
       }
-      void invoke(ctx, req, res, m[0], m[1]);
+      invoke(ctx, req, res, m[0], m[1]).catch((err: unknown) => {
+        // invoke() answers every failure itself; this is the last guard that keeps the process up.
+        ctx.log.error({ err }, 'invoke failed outside its error handling');
+        res.destroy();
+      });
     });
     // What Fastify sets on a server it creates itself.
     server.keepAliveTimeout = opts.keepAliveTimeout;
