@@ -1,5 +1,5 @@
-// Writing the SPEC §7 envelope. Used by Fastify's error handler and by the proxy, which
-// writes raw responses after hijacking the reply.
+// Writing the SPEC §7 envelope: its headers for Fastify's error handler, and whole answers on
+// the raw invoke path.
 import type { ServerResponse } from 'node:http';
 import { GatewayError, errorEnvelope } from '../errors.ts';
 
@@ -8,13 +8,25 @@ export function errorHeaders(err: GatewayError, requestId: string): Record<strin
   return { 'content-type': 'application/json; charset=utf-8', 'x-request-id': requestId, 'x-error-source': 'gateway', ...err.headers };
 }
 
-export function writeRawError(res: ServerResponse, err: GatewayError, requestId: string, extraHeaders?: Record<string, string>): void {
-  if (res.headersSent) {
+/**
+ * Writes the envelope on a raw response (the invoke path, a request refused while closing).
+ * `keep` sees the answer's headers and body before it is sent.
+ */
+export function writeRawError(
+  res: ServerResponse,
+  err: GatewayError,
+  requestId: string,
+  extraHeaders?: Record<string, string>,
+  keep?: (headers: Record<string, string>, body: string) => void,
+): void {
+  if (res.headersSent || res.destroyed) {
     // Too late for an envelope: cut the stream so the client sees a failure, not a short body.
     res.destroy();
     return;
   }
   const body = JSON.stringify(errorEnvelope(err, requestId));
-  res.writeHead(err.status, { ...extraHeaders, ...errorHeaders(err, requestId), 'content-length': Buffer.byteLength(body) });
+  const headers = { ...extraHeaders, ...errorHeaders(err, requestId) };
+  keep?.(headers, body);
+  res.writeHead(err.status, { ...headers, 'content-length': String(Buffer.byteLength(body)) });
   res.end(body);
 }

@@ -23,7 +23,6 @@ const processTag = `${process.pid.toString(36)}.${Date.now().toString(36)}`;
 export class Traffic {
   private uniqueId: string | null = null;
   lease: Lease | null = null;
-  credentialSource: string | null = null;
 
   private readonly ctx: Context;
   private readonly usage: UsageRecorder;
@@ -36,7 +35,6 @@ export class Traffic {
   private readonly written0: number;
   private readonly read0: number;
 
-  private upstreamStatus: number | null = null;
   private units = 0;
   /** Set once the upstream answer is being relayed; the dispatcher then counts its body bytes
    * (exactly: chunked framing is not the client's data). */
@@ -45,7 +43,6 @@ export class Traffic {
   // Idempotency
   private reservation: Reservation | null = null;
   private jsonMode = false;
-  private relayed = false;
   private tee: CaptureTee | null = null;
   private teeStatus = 0;
   private teeHeaders: Record<string, string | string[]> | null = null;
@@ -94,9 +91,8 @@ export class Traffic {
     return true;
   }
 
-  /** The upstream answered (every attempt): its status and the units it reports spent. */
+  /** The upstream answered (every attempt): the units it reports spent. */
   upstreamAnswered(svc: ServiceView, status: number, headers: Record<string, string | string[] | undefined>): void {
-    this.upstreamStatus = status;
     const name = svc.def.units_header;
     if (!name || status >= 400) return;
     const raw = headers[name];
@@ -110,10 +106,7 @@ export class Traffic {
     this.relaying = true;
     if (!this.reservation) return out;
     // SPEC §13: json answers are stored (and error answers of any mode); binary/stream are not.
-    if (status < 400 && !this.jsonMode) {
-      this.relayed = true;
-      return out;
-    }
+    if (status < 400 && !this.jsonMode) return out;
     this.teeStatus = status;
     this.teeHeaders = storableHeaders(headers);
     this.tee = new CaptureTee(res);
@@ -159,8 +152,8 @@ export class Traffic {
       service: this.call.service,
       action: this.call.action,
       status,
-      upstream_status: this.upstreamStatus,
-      credential_source: this.credentialSource,
+      upstream_status: this.call.upstreamStatus,
+      credential_source: this.call.credentialSource,
       bytes_in: Number.isSafeInteger(length) && length >= 0 ? length : Math.max(0, (this.socket?.bytesRead ?? 0) - this.read0),
       bytes_out: this.relaying ? this.bytesOut : Math.max(0, written - (typeof header === 'string' ? Buffer.byteLength(header) : 0)),
       duration_ms: Math.round((performance.now() - this.t0) * 10) / 10,
@@ -196,7 +189,8 @@ export class Traffic {
       // The upstream answered but the copy is too large or was cut: it ran, so never again.
       return r.complete('unstorable', null);
     }
-    if (this.relayed) return r.complete('unstorable', null);
+    // Relayed without a copy (a binary or stream answer): it ran, so never again.
+    if (this.relaying) return r.complete('unstorable', null);
     // No upstream answer reached the client (gateway 5xx, client gone first): retry allowed.
     return r.abandon();
   }

@@ -12,12 +12,12 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import type { Readable } from 'node:stream';
 import type { Context } from '../context.ts';
-import { GatewayError, errorEnvelope, invalidRequest } from '../errors.ts';
+import { GatewayError, invalidRequest } from '../errors.ts';
 import { actingOrganization, authenticate, type Principal } from '../auth/authenticate.ts';
 import { requestIdFrom } from '../http/request-id.ts';
 import { readJsonBody } from '../http/body.ts';
 import { corsAnswerHeaders, corsConfigured, organizationAllowsOrigin } from '../http/cors.ts';
-import { errorHeaders } from '../http/reply-error.ts';
+import { writeRawError } from '../http/reply-error.ts';
 import type { CredentialView } from '../registry.ts';
 import type { Resolved } from '../credentials/resolve.ts';
 import { parseInvoke, type InvokeRequest } from './parse-invoke.ts';
@@ -80,19 +80,11 @@ export function matchInvoke(method: string | undefined, url: string | undefined)
 }
 
 /**
- * Fastify's share of the invoke paths: the other methods answer 405, and a POST that
- * `matchInvoke` refused (a segment that does not decode, or is too long) is not an invoke: 404.
+ * Fastify's share of the invoke paths: a POST that `matchInvoke` refused (a segment too long to
+ * route) is not an invoke: 404. The other methods get their 405 from server.ts like every route.
  */
 export function registerInvokeRoute(app: FastifyInstance): void {
-  const url = `${INVOKE_PREFIX}:service/:action`;
-  app.route({
-    method: ['GET', 'PUT', 'PATCH', 'DELETE'],
-    url,
-    handler: async (req) => {
-      throw new GatewayError('method_not_allowed', { params: { method: req.method } });
-    },
-  });
-  app.post(url, async () => {
+  app.post(`${INVOKE_PREFIX}:service/:action`, async () => {
     throw new GatewayError('not_found');
   });
 }
@@ -176,7 +168,6 @@ async function run(ctx: Context, call: InvokeCall): Promise<void> {
   if (req.headers['idempotency-key'] !== undefined && (await traffic.replayIdempotent(target, invoke))) return;
   const resolved = await resolveCredentialFor(ctx, org, target.svc, invoke.credential_source);
   call.credentialSource = resolved.source;
-  traffic.credentialSource = resolved.source;
 
   await forward(ctx, call, { target, resolved, path, body, contentType, contentLength, traffic });
 }
@@ -279,17 +270,8 @@ function answerError(ctx: Context, call: InvokeCall, err: unknown): void {
     ctx.log.error({ reqId: call.id, err }, 'unhandled error');
     gw = new GatewayError('internal_error');
   }
-  if (res.headersSent || res.destroyed) {
-    // Too late for an envelope: cut the stream so the client sees a failure, not a short body.
-    res.destroy();
-    return;
-  }
-  const body = JSON.stringify(errorEnvelope(gw, call.id));
-  const headers = { ...call.own, ...errorHeaders(gw, call.id) };
-  call.traffic?.gatewayAnswered(gw.status, headers, body);
-  headers['content-length'] = String(Buffer.byteLength(body));
-  res.writeHead(gw.status, headers);
-  res.end(body);
+  // An answer kept for idempotent replays is kept before its last byte goes out (Traffic).
+  writeRawError(res, gw, call.id, call.own, (headers, body) => call.traffic?.gatewayAnswered(gw.status, headers, body));
 }
 
 function logInvoke(ctx: Context, call: InvokeCall, started: number): void {
