@@ -40,6 +40,8 @@ interface Settings {
   fixedRateTargets: TargetId[];
   bulkTargets: TargetId[];
   outDir: string;
+  /** --profile --rate=N: paced load instead of closed-loop autocannon. */
+  profileRate?: number;
 }
 
 function parseArgs(argv: string[]): Settings {
@@ -49,7 +51,7 @@ function parseArgs(argv: string[]): Settings {
     if (!m) throw new Error(`unknown argument '${a}' (see bench/README.md)`);
     flags.set(m[1]!, m[2] ?? true);
   }
-  const known = ['quick', 'full', 'smoke', 'profile', 'with-peer', 'no-peer', 'only', 'scenarios', 'duration', 'connections', 'rounds', 'out'];
+  const known = ['quick', 'full', 'smoke', 'profile', 'with-peer', 'no-peer', 'only', 'scenarios', 'duration', 'connections', 'rounds', 'out', 'rate'];
   for (const k of flags.keys()) if (!known.includes(k)) throw new Error(`unknown option --${k} (known: ${known.map((x) => `--${x}`).join(', ')})`);
   const mode: Mode = flags.has('smoke') ? 'smoke' : flags.has('profile') ? 'profile' : flags.has('quick') ? 'quick' : 'full';
   const all: TargetId[] = ['direct', 'undici', 'nginx', 'portico-sqlite', 'portico-pg', 'portkey', 'portico-limits'];
@@ -133,6 +135,8 @@ function parseArgs(argv: string[]): Settings {
   if (rounds !== null) s.rounds = Math.round(rounds);
   const c = num('connections', 1, 1000);
   if (c !== null) s.connections = c;
+  const rate = num('rate', 1, 1_000_000);
+  if (rate !== null) s.profileRate = rate;
   const out = flags.get('out');
   if (typeof out === 'string') s.outDir = resolve(out);
   return s;
@@ -485,15 +489,10 @@ async function runProfile(s: Settings, env: Env, upstream: Proc): Promise<void> 
   let r: LoadResult;
   try {
     const sc = scenario(s.scenarios[0] ?? 'json');
+    const load = { ...requestFor(running.dialect, sc), connections: s.connections, durationS: s.durationS, warmupS: s.warmupS, expectStatus: sc.expectStatus };
+    // --rate=N: paced at N req/s, so that two targets' profiles compare at the same load.
     r = await runLoad(
-      {
-        kind: 'autocannon',
-        ...requestFor(running.dialect, sc),
-        connections: s.connections,
-        durationS: s.durationS,
-        warmupS: s.warmupS,
-        expectStatus: sc.expectStatus,
-      },
+      s.profileRate === undefined ? { kind: 'autocannon', ...load } : { kind: 'paced', ...load, rate: s.profileRate },
       { proxy: running.proc, upstream },
       s.durationS + s.warmupS + 90,
     );

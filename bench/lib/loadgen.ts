@@ -233,8 +233,10 @@ async function pacedCell(spec: Extract<LoadSpec, { kind: 'paced' }>): Promise<Lo
   try {
     if (spec.warmupS > 0) await pacedPhase(pool, spec, spec.warmupS, false);
     process.stdout.write('@start\n');
+    const fromUs = monoUs();
     const r = await pacedPhase(pool, spec, spec.durationS, true);
     return finish(spec, r.statuses, {
+      windowUs: { fromUs, toUs: monoUs() },
       requests: r.lat.n,
       seconds: r.seconds,
       bytes: r.bytes,
