@@ -73,14 +73,42 @@ export interface CredentialView extends CandidateInfo {
   verdict: PayloadCheck | null;
 }
 
+/**
+ * Thrown by the registry's `…Now` lookups when a view is not loaded yet. `warm(f)` catches it,
+ * waits for the load and runs `f` again, so that the request path reads the registry
+ * synchronously (no promise, no microtask) whenever it is warm, which is nearly always.
+ */
+export class Cold {
+  readonly loading: Promise<unknown>;
+  constructor(loading: Promise<unknown>) {
+    this.loading = loading;
+  }
+}
+
+/** `f()` now if every view it reads is loaded; else a promise of it once they are. `f` must only read until it returns. */
+export function warm<T>(f: () => T): T | Promise<T> {
+  try {
+    return f();
+  } catch (err) {
+    if (err instanceof Cold) return err.loading.then(() => warm(f));
+    throw err;
+  }
+}
+
+/** A cached load: its promise, and its value once fulfilled (unless dropped by `clear()` first). */
+interface Entry<T> {
+  readonly p: Promise<T>;
+  settled: boolean;
+  value: T | undefined;
+}
+
 export class Registry {
-  private epoch = 0;
-  private servicesP: Promise<Map<string, ServiceView>> | null = null;
-  private corsP: Promise<Set<string>> | null = null;
-  private readonly orgs = new Map<string, Promise<OrgView | null>>();
-  private readonly keys = new Map<string, Promise<ApiKeyView | null>>();
-  private readonly creds = new Map<string, Promise<CredentialView[]>>();
-  private readonly credPairs = new Map<string, Promise<Record<CredentialSource, CredentialView[]>>>();
+  private servicesE: Entry<Map<string, ServiceView>> | null = null;
+  private corsE: Entry<Set<string>> | null = null;
+  private readonly orgs = new Map<string, Entry<OrgView | null>>();
+  private readonly keys = new Map<string, Entry<ApiKeyView | null>>();
+  private readonly creds = new Map<string, Entry<CredentialView[]>>();
+  private readonly credPairs = new Map<string, Entry<Record<CredentialSource, CredentialView[]>>>();
   private readonly pools = new Map<string, number>();
   // Last use per id, as epoch ms (turned into text only when flushed).
   private readonly touchedKeys = new Map<string, number>();
@@ -106,9 +134,8 @@ export class Registry {
 
   /** Drop every cached view (after any admin change). */
   clear(): void {
-    this.epoch++;
-    this.servicesP = null;
-    this.corsP = null;
+    this.servicesE = null;
+    this.corsE = null;
     this.orgs.clear();
     this.keys.clear();
     this.creds.clear();
@@ -121,42 +148,62 @@ export class Registry {
     this.state.publishInvalidation();
   }
 
-  private cached<T>(map: Map<string, Promise<T>>, key: string, load: () => Promise<T>): Promise<T> {
+  /** The entry for `key`, loading it when absent. A failed load does not stay; one that raced `clear()` is not kept. */
+  private entry<T>(map: Map<string, Entry<T>>, key: string, load: () => Promise<T>): Entry<T> {
     const hit = map.get(key);
     if (hit) return hit;
-    const epoch = this.epoch;
-    const p = load();
-    map.set(key, p);
-    // A failed load or one that raced an invalidation must not stay cached.
+    const e = this.track(
+      load(),
+      (x) => map.get(key) === x,
+      () => map.delete(key),
+    );
+    map.set(key, e);
+    return e;
+  }
+
+  /** Settles `e` when `p` fulfils while `e` is still the cached one (`clear()` drops them all). */
+  private track<T>(p: Promise<T>, current: (e: Entry<T>) => boolean, drop: () => void): Entry<T> {
+    const e: Entry<T> = { p, settled: false, value: undefined };
     p.then(
-      () => {
-        if (this.epoch !== epoch && map.get(key) === p) map.delete(key);
+      (v) => {
+        if (!current(e)) return;
+        e.value = v;
+        e.settled = true;
       },
       () => {
-        if (map.get(key) === p) map.delete(key);
+        if (current(e)) drop();
       },
     );
-    return p;
+    return e;
+  }
+
+  private static now<T>(e: Entry<T>): T {
+    if (e.settled) return e.value as T;
+    throw new Cold(e.p);
+  }
+
+  private servicesEntry(): Entry<Map<string, ServiceView>> {
+    if (this.servicesE) return this.servicesE;
+    const e = this.track(
+      this.loadServices(),
+      (x) => this.servicesE === x,
+      () => (this.servicesE = null),
+    );
+    this.servicesE = e;
+    return e;
   }
 
   services(): Promise<Map<string, ServiceView>> {
-    if (this.servicesP) return this.servicesP;
-    const epoch = this.epoch;
-    const p = this.loadServices();
-    this.servicesP = p;
-    p.then(
-      () => {
-        if (this.epoch !== epoch && this.servicesP === p) this.servicesP = null;
-      },
-      () => {
-        if (this.servicesP === p) this.servicesP = null;
-      },
-    );
-    return p;
+    return this.servicesEntry().p;
   }
 
   async service(slug: string): Promise<ServiceView | undefined> {
     return (await this.services()).get(slug);
+  }
+
+  /** `service` when loaded; else throws Cold (see `warm`). */
+  serviceNow(slug: string): ServiceView | undefined {
+    return Registry.now(this.servicesEntry()).get(slug);
   }
 
   private async loadServices(): Promise<Map<string, ServiceView>> {
@@ -186,21 +233,42 @@ export class Registry {
 
   /** Every organization's browser origins (preflights carry no credentials to tell which). */
   corsOrigins(): Promise<Set<string>> {
-    this.corsP ??= this.store.db
+    return this.corsEntry().p;
+  }
+
+  /** `corsOrigins` when loaded; else throws Cold (see `warm`). */
+  corsOriginsNow(): Set<string> {
+    return Registry.now(this.corsEntry());
+  }
+
+  private corsEntry(): Entry<Set<string>> {
+    if (this.corsE) return this.corsE;
+    const load = this.store.db
       .selectFrom('organizations')
       .select('cors_origins')
       .where('cors_origins', 'is not', null)
       .execute()
       .then((rows) => new Set(rows.flatMap((r) => JSON.parse(r.cors_origins!) as string[])));
-    const p = this.corsP;
-    p.catch(() => {
-      if (this.corsP === p) this.corsP = null;
-    });
-    return p;
+    const e = this.track(
+      load,
+      (x) => this.corsE === x,
+      () => (this.corsE = null),
+    );
+    this.corsE = e;
+    return e;
   }
 
   org(slug: string): Promise<OrgView | null> {
-    return this.cached(this.orgs, slug, async () => {
+    return this.orgEntry(slug).p;
+  }
+
+  /** `org` when loaded; else throws Cold (see `warm`). */
+  orgNow(slug: string): OrgView | null {
+    return Registry.now(this.orgEntry(slug));
+  }
+
+  private orgEntry(slug: string): Entry<OrgView | null> {
+    return this.entry(this.orgs, slug, async () => {
       const db = this.store.db;
       const row = await db.selectFrom('organizations').selectAll().where('slug', '=', slug).executeTakeFirst();
       if (!row) return null;
@@ -229,7 +297,16 @@ export class Registry {
   }
 
   apiKey(hash: string): Promise<ApiKeyView | null> {
-    return this.cached(this.keys, hash, async () => {
+    return this.apiKeyEntry(hash).p;
+  }
+
+  /** `apiKey` when loaded; else throws Cold (see `warm`). */
+  apiKeyNow(hash: string): ApiKeyView | null {
+    return Registry.now(this.apiKeyEntry(hash));
+  }
+
+  private apiKeyEntry(hash: string): Entry<ApiKeyView | null> {
+    return this.entry(this.keys, hash, async () => {
       const row = await this.store.db
         .selectFrom('api_keys')
         .select(['id', 'organization', 'role', 'expires_at', 'revoked_at'])
@@ -247,14 +324,23 @@ export class Registry {
 
   /** Platform credentials of a service plus the organization's tenant ones, in pool order. */
   credentials(service: string, org: string): Promise<Record<CredentialSource, CredentialView[]>> {
-    return this.cached(this.credPairs, `${service}\u0000${org}`, async () => {
+    return this.credentialsEntry(service, org).p;
+  }
+
+  /** `credentials` when loaded; else throws Cold (see `warm`). */
+  credentialsNow(service: string, org: string): Record<CredentialSource, CredentialView[]> {
+    return Registry.now(this.credentialsEntry(service, org));
+  }
+
+  private credentialsEntry(service: string, org: string): Entry<Record<CredentialSource, CredentialView[]>> {
+    return this.entry(this.credPairs, `${service}\u0000${org}`, async () => {
       const [platform, tenant] = await Promise.all([this.credentialRows(service, null), this.credentialRows(service, org)]);
       return { platform, tenant };
     });
   }
 
   private credentialRows(service: string, org: string | null): Promise<CredentialView[]> {
-    return this.cached(this.creds, `${service}\u0000${org ?? ''}`, async () => {
+    return this.entry(this.creds, `${service}\u0000${org ?? ''}`, async () => {
       let q = this.store.db.selectFrom('credentials').selectAll().where('service', '=', service);
       q = org === null ? q.where('scope', '=', 'platform') : q.where('scope', '=', 'tenant').where('organization', '=', org);
       const rows = await q.orderBy('id').execute();
@@ -272,7 +358,7 @@ export class Registry {
         authValue: null,
         verdict: null,
       }));
-    });
+    }).p;
   }
 
   /** Decrypt and validate once per cached view (SPEC §6 step 3). */

@@ -235,6 +235,71 @@ for (const db of await databases()) {
       await stub.close();
     }
   });
+
+  test(`[${db}] cold registry: a burst loads each view once; a change during a load is not kept`, async () => {
+    const stub = await startStub((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{"ok":true}');
+    });
+    const gw = await startGateway({ db, env: { PORTICO_BASE_URL_ELEVENLABS: stub.url } });
+    GATEWAYS.push(gw);
+    const { registry } = gw.gateway.ctx;
+    const requestPathQueries = watchQueries(gw);
+    const invoke = async (token: string): Promise<ApiResponse> => {
+      const r = await gw.api('POST', `/api/v1/external-proxy/${SVC}/list-voices`, { token, body: {} });
+      BODIES.push(r.text);
+      return r;
+    };
+    try {
+      await seedOrg(gw, 'acme');
+      const acme = await seedKey(gw, 'acme');
+      await seedCredential(gw, { service: SVC, scope: 'platform', key: secret('p') });
+      registry.changed();
+      const one = await requestPathQueries(async () => {
+        assert.equal((await invoke(acme)).status, 200);
+      });
+      assert.ok(one.count > 0, 'a cold request loads its views');
+
+      // 20 requests at once on a cold registry: every one waits for the same loads.
+      registry.changed();
+      const burst = await requestPathQueries(async () => {
+        const all = await Promise.all(Array.from({ length: 20 }, () => invoke(acme)));
+        for (const r of all) assert.equal(r.status, 200, r.text);
+      });
+      assert.equal(burst.count, one.count, `the same loads as one cold request: ${JSON.stringify(burst.seen)}`);
+
+      // An admin change lands while the organization is being loaded: that load is dropped and the
+      // request, run again, reads the organization as it is after the change.
+      const { store } = gw.gateway.ctx;
+      await store.db.updateTable('organizations').set({ disabled: 1 }).where('slug', '=', 'acme').execute();
+      registry.changed();
+      const plain = store.db;
+      let raced = false;
+      const orgQueries = new Set<unknown>();
+      store.db = plain.withPlugin({
+        transformQuery({ node, queryId }) {
+          if (tableOf(node) === 'organizations' && node.kind === 'SelectQueryNode') orgQueries.add(queryId);
+          return node;
+        },
+        async transformResult({ result, queryId }) {
+          if (!raced && orgQueries.has(queryId)) {
+            // The change lands after the row (still disabled) was read, before the load completes.
+            raced = true;
+            await plain.updateTable('organizations').set({ disabled: 0 }).where('slug', '=', 'acme').execute();
+            registry.changed();
+          }
+          return result;
+        },
+      });
+      const r = await invoke(acme);
+      assert.ok(raced);
+      assert.equal(r.status, 200, r.text);
+      store.db = plain;
+    } finally {
+      await gw.close();
+      await stub.close();
+    }
+  });
 }
 
 // Runs last (tests of a file run in order).

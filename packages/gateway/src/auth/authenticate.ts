@@ -1,11 +1,16 @@
 // Who is calling (SPEC §3): the platform admin token or an organization's API key.
 import { GatewayError } from '../errors.ts';
-import type { OrgView, Registry } from '../registry.ts';
+import { warm, type OrgView, type Registry } from '../registry.ts';
 import { hashToken, safeEqual, tokenFromHeader } from './tokens.ts';
 
 export type Principal = { kind: 'platform' } | { kind: 'apikey'; keyId: string; organization: string; role: 'admin' | 'member' };
 
 export async function authenticate(registry: Registry, adminToken: string, authorization: string | undefined): Promise<Principal> {
+  return warm(() => authenticateNow(registry, adminToken, authorization));
+}
+
+/** `authenticate` from the registry's loaded views; throws Cold when one is missing (see `warm`). */
+export function authenticateNow(registry: Registry, adminToken: string, authorization: string | undefined): Principal {
   const token = tokenFromHeader(authorization);
   if (token === '') throw new GatewayError('not_authenticated');
   // API keys have a fixed shape; anything else can only be the admin token.
@@ -13,10 +18,10 @@ export async function authenticate(registry: Registry, adminToken: string, autho
     if (safeEqual(token, adminToken)) return { kind: 'platform' };
     throw new GatewayError('invalid_token');
   }
-  const key = await registry.apiKey(hashToken(token));
+  const key = registry.apiKeyNow(hashToken(token));
   if (!key) throw new GatewayError('invalid_token');
   if (key.expiresAt !== null && key.expiresAt <= Date.now()) throw new GatewayError('token_expired');
-  const org = await registry.org(key.organization);
+  const org = registry.orgNow(key.organization);
   if (!org) throw new GatewayError('invalid_token');
   if (org.disabled) throw new GatewayError('permission_denied');
   registry.touchApiKey(key.id);
@@ -46,9 +51,14 @@ export function requireAnyAdmin(p: Principal): void {
  * one named by X-Portico-Organization (acting as its admin).
  */
 export async function actingOrganization(registry: Registry, p: Principal, header: string | undefined): Promise<OrgView> {
+  return warm(() => actingOrganizationNow(registry, p, header));
+}
+
+/** `actingOrganization` from the registry's loaded views; throws Cold when one is missing (see `warm`). */
+export function actingOrganizationNow(registry: Registry, p: Principal, header: string | undefined): OrgView {
   const slug = p.kind === 'apikey' ? p.organization : header;
   if (!slug) throw new GatewayError('permission_denied');
-  const org = await registry.org(slug);
+  const org = registry.orgNow(slug);
   if (!org) throw new GatewayError('permission_denied');
   if (org.disabled) throw new GatewayError('permission_denied');
   return org;

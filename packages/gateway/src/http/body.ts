@@ -31,25 +31,24 @@ function hasBody(req: IncomingMessage): boolean {
   return length !== undefined && length !== '0';
 }
 
-/** The parsed JSON body, or undefined for none. Rejects with a GatewayError (400/413). */
-export function readJsonBody(req: IncomingMessage, limit: number): Promise<unknown> {
+/**
+ * The parsed JSON body, or undefined for none; at once when the whole body is already here (a
+ * small request usually comes in one packet with its headers), else a promise. Throws or
+ * rejects with a GatewayError (400/413).
+ */
+export function readJsonBody(req: IncomingMessage, limit: number): unknown {
   const type = mediaType(req.headers['content-type']);
   if (type !== 'application/json') {
-    if (type === undefined && !hasBody(req)) return Promise.resolve(undefined);
-    return Promise.reject(invalidRequest('Unsupported Content-Type; send application/json.'));
+    if (type === undefined && !hasBody(req)) return undefined;
+    throw invalidRequest('Unsupported Content-Type; send application/json.');
   }
   const declared = Number(req.headers['content-length']);
-  if (declared > limit) return Promise.reject(new GatewayError('payload_too_large'));
+  if (declared > limit) throw new GatewayError('payload_too_large');
   if (req.complete && !req.readableFlowing) {
-    // The whole body came with the headers (the usual case for a small invoke) and waits in the
-    // stream's buffer: take it at once rather than through the flowing-mode events.
+    // It waits in the stream's buffer: take it at once rather than through the flowing-mode events.
     const all = req.read() as Buffer | null;
-    if (all !== null && all.length > limit) return Promise.reject(new GatewayError('payload_too_large'));
-    try {
-      return Promise.resolve(parse(all === null ? '' : all.toString('utf8')));
-    } catch (err) {
-      return Promise.reject(err as Error);
-    }
+    if (all !== null && all.length > limit) throw new GatewayError('payload_too_large');
+    return parse(all === null ? '' : all.toString('utf8'));
   }
   return new Promise((resolve, reject) => {
     let first: Buffer | null = null;

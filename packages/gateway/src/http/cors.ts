@@ -4,6 +4,7 @@
 // CORS headers only when the origin belongs to the caller's organization (or is global).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Context } from '../context.ts';
+import { warm } from '../registry.ts';
 
 const EXPOSED = [
   'x-request-id',
@@ -25,8 +26,13 @@ const EXPOSED = [
 
 /** Whether answers to `origin` carry CORS fields at all: listed globally or by any organization. */
 export async function corsConfigured(ctx: Context, origin: string): Promise<boolean> {
+  return warm(() => corsConfiguredNow(ctx, origin));
+}
+
+/** `corsConfigured` from the registry's loaded origins; throws Cold when they are not (see `warm`). */
+export function corsConfiguredNow(ctx: Context, origin: string): boolean {
   const global = ctx.config.corsOrigins;
-  return global.includes('*') || global.includes(origin) || (await ctx.registry.corsOrigins()).has(origin);
+  return global.includes('*') || global.includes(origin) || ctx.registry.corsOriginsNow().has(origin);
 }
 
 /** The CORS fields of an actual (non-preflight) answer to `origin`. */

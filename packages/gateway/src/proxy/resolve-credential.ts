@@ -1,4 +1,5 @@
 // Stage 4: the credential to inject (SPEC §6), from the in-memory registry: no query when warm.
+// Synchronous; throws Cold when the organization's credentials are not loaded (run it through `warm`).
 import { effectivePolicy } from '../catalog/access.ts';
 import type { CredentialSource } from '../credentials/policy.ts';
 import { nextCandidate, resolveCredential, type Resolved } from '../credentials/resolve.ts';
@@ -6,14 +7,9 @@ import type { Context } from '../context.ts';
 import type { CredentialView, OrgView, ServiceView } from '../registry.ts';
 import { renderAuthValue } from '../credentials/auth-header.ts';
 
-export async function resolveCredentialFor(
-  ctx: Context,
-  org: OrgView,
-  svc: ServiceView,
-  explicit: CredentialSource | undefined,
-): Promise<Resolved<CredentialView>> {
+export function resolveCredentialFor(ctx: Context, org: OrgView, svc: ServiceView, explicit: CredentialSource | undefined): Resolved<CredentialView> {
   const { registry, state } = ctx;
-  const credentials = await registry.credentials(svc.slug, org.slug);
+  const credentials = registry.credentialsNow(svc.slug, org.slug);
   return resolveCredential({
     service: svc.slug,
     policy: effectivePolicy(org, svc),

@@ -1,6 +1,6 @@
 // Stage 2: which service and endpoint the caller's organization is invoking.
 import { GatewayError } from '../errors.ts';
-import { accessibleService } from '../catalog/access.ts';
+import { accessibleServiceNow } from '../catalog/access.ts';
 import type { CatalogEndpoint } from '../catalog/load.ts';
 import type { OrgView, Registry, ServiceView } from '../registry.ts';
 
@@ -11,8 +11,9 @@ export interface Target {
   timeoutMs: number;
 }
 
-export async function resolveEndpoint(registry: Registry, org: OrgView, service: string, action: string): Promise<Target> {
-  const svc = await accessibleService(registry, org, service);
+/** Synchronous from the registry's loaded views; throws Cold when they are not (run it through `warm`). */
+export function resolveEndpoint(registry: Registry, org: OrgView, service: string, action: string): Target {
+  const svc = accessibleServiceNow(registry, org, service);
   const endpoint = svc.endpoints.get(action);
   if (!endpoint) throw new GatewayError('endpoint_not_found', { params: { action, service } });
   // The endpoint's own catalog timeout wins; else the admin's service timeout; else the catalog's.

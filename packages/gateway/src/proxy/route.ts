@@ -13,12 +13,12 @@ import type { FastifyInstance } from 'fastify';
 import type { Readable } from 'node:stream';
 import type { Context } from '../context.ts';
 import { GatewayError, invalidRequest } from '../errors.ts';
-import { actingOrganization, authenticate, type Principal } from '../auth/authenticate.ts';
+import { actingOrganizationNow, authenticateNow, type Principal } from '../auth/authenticate.ts';
 import { requestIdFrom } from '../http/request-id.ts';
 import { readJsonBody } from '../http/body.ts';
-import { corsAnswerHeaders, corsConfigured, organizationAllowsOrigin } from '../http/cors.ts';
+import { corsAnswerHeaders, corsConfiguredNow, organizationAllowsOrigin } from '../http/cors.ts';
 import { writeRawError } from '../http/reply-error.ts';
-import type { CredentialView } from '../registry.ts';
+import { warm, type CredentialView, type OrgView } from '../registry.ts';
 import type { Resolved } from '../credentials/resolve.ts';
 import { parseInvoke, type InvokeRequest } from './parse-invoke.ts';
 import { isMultipart, openMultipart } from './multipart.ts';
@@ -116,30 +116,25 @@ export async function invoke(ctx: Context, req: IncomingMessage, res: ServerResp
 }
 
 async function run(ctx: Context, call: InvokeCall): Promise<void> {
-  const { req, own } = call;
-  // What server.ts's hooks do for the other /api/v1 routes: CORS for a configured origin, then
-  // the principal (SPEC §3), before the body is read.
-  const origin = req.headers.origin;
-  if (origin !== undefined && (await corsConfigured(ctx, origin))) Object.assign(own, corsAnswerHeaders(origin));
-  const principal = await authenticate(ctx.registry, ctx.config.adminToken, req.headers.authorization);
-  call.principal = principal;
-  if (principal.kind === 'apikey' && own['access-control-allow-origin'] !== undefined) {
-    const keyOrg = await ctx.registry.org(principal.organization);
-    if (!organizationAllowsOrigin(ctx, origin!, keyOrg?.corsOrigins ?? null)) {
-      delete own['access-control-allow-origin'];
-      delete own['access-control-expose-headers'];
-    }
-  }
+  const { req } = call;
+  // Each stage below is synchronous when what it reads is already there (the registry's views
+  // loaded, the body arrived with the headers, no limits to check), which is the usual case: a
+  // warm invoke then awaits nothing before its upstream request.
+  const caller = warm(() => callerOf(ctx, call));
+  const org = caller instanceof Promise ? await caller : caller;
   // Multipart invokes are read as a stream once the endpoint is known; JSON ones right away.
   const multipart = isMultipart(req.headers['content-type']);
-  const json = multipart ? undefined : await readJsonBody(req, ctx.config.bodyLimit);
-
-  const org = await actingOrganization(ctx.registry, principal, req.headers['x-portico-organization'] as string | undefined);
+  let json: unknown;
+  if (!multipart) {
+    const read = readJsonBody(req, ctx.config.bodyLimit);
+    json = read instanceof Promise ? await read : read;
+  }
   // Limits: a refused request ends here (429); RateLimit-* on every answer from here on. An
   // organization without limits is admitted synchronously (no shared-state call to wait for).
   const admitted = admitInvoke(ctx, call, org);
   const traffic = admitted instanceof Promise ? await admitted : admitted;
-  const target = await resolveEndpoint(ctx.registry, org, call.service, call.action);
+  const found = warm(() => resolveEndpoint(ctx.registry, org, call.service, call.action));
+  const target = found instanceof Promise ? await found : found;
 
   let invoke: InvokeRequest;
   let body: string | Readable | null;
@@ -166,10 +161,32 @@ async function run(ctx: Context, call: InvokeCall): Promise<void> {
   const path = buildPath(target, invoke.path_params) + buildQuery(target, invoke.query);
   // Idempotency-Key: a stored answer is replayed here; a key in use or reused is refused.
   if (req.headers['idempotency-key'] !== undefined && (await traffic.replayIdempotent(target, invoke))) return;
-  const resolved = await resolveCredentialFor(ctx, org, target.svc, invoke.credential_source);
+  const chosen = warm(() => resolveCredentialFor(ctx, org, target.svc, invoke.credential_source));
+  const resolved = chosen instanceof Promise ? await chosen : chosen;
   call.credentialSource = resolved.source;
 
   await forward(ctx, call, { target, resolved, path, body, contentType, contentLength, traffic });
+}
+
+/**
+ * What server.ts's hooks do for the other /api/v1 routes: CORS for a configured origin, the
+ * principal (SPEC §3), then the organization it acts for. Throws Cold until the registry has
+ * loaded what it reads (run it through `warm`; running it again is harmless).
+ */
+function callerOf(ctx: Context, call: InvokeCall): OrgView {
+  const { req, own } = call;
+  const origin = req.headers.origin;
+  if (origin !== undefined && corsConfiguredNow(ctx, origin)) Object.assign(own, corsAnswerHeaders(origin));
+  const principal = authenticateNow(ctx.registry, ctx.config.adminToken, req.headers.authorization);
+  call.principal = principal;
+  if (principal.kind === 'apikey' && own['access-control-allow-origin'] !== undefined) {
+    const keyOrg = ctx.registry.orgNow(principal.organization);
+    if (!organizationAllowsOrigin(ctx, origin!, keyOrg?.corsOrigins ?? null)) {
+      delete own['access-control-allow-origin'];
+      delete own['access-control-expose-headers'];
+    }
+  }
+  return actingOrganizationNow(ctx.registry, principal, req.headers['x-portico-organization'] as string | undefined);
 }
 
 interface Outgoing {
