@@ -82,8 +82,42 @@ test('a per-minute limit of 60 admits exactly 60 of 200 concurrent checks spread
     const refused = results.find((r) => r.verdict === 'rate_limited')!;
     assert.equal(refused.windowCount, 60);
     assert.ok(refused.windowResetMs > 58_000 && refused.windowResetMs <= 60_000);
+    // Admits of one turn go to Redis as one batch per instance; each still gets its own place.
+    const counts = results.filter((r) => r.verdict === 'ok').map((r) => r.windowCount);
+    assert.deepEqual(
+      counts.sort((x, y) => x - y),
+      Array.from({ length: 60 }, (_, i) => i + 1),
+    );
   } finally {
     await closeAll(list, prefix);
+  }
+});
+
+test('one batch of admits applies every limit in order: concurrency, then the monthly quota', { skip }, async () => {
+  const prefix = redisPrefix();
+  const [a] = await states(1, prefix);
+  try {
+    const conc = await Promise.all(Array.from({ length: 8 }, () => a!.limits.admit(input({ concurrent_requests: 5, requests_per_minute: 100 }))));
+    assert.deepEqual(
+      conc.map((r) => r.verdict),
+      ['ok', 'ok', 'ok', 'ok', 'ok', 'concurrency', 'concurrency', 'concurrency'],
+    );
+    // Refused requests take no place in the window.
+    assert.deepEqual(
+      conc.map((r) => r.windowCount),
+      [1, 2, 3, 4, 5, 5, 5, 5],
+    );
+    for (const r of conc) r.lease?.release();
+    await sleep(30);
+    assert.equal((await a!.limits.admit(input({ concurrent_requests: 5 }))).verdict, 'ok', 'released leases free their slots');
+
+    const quota = await Promise.all(Array.from({ length: 6 }, () => a!.limits.admit(input({ monthly_requests: 4 }, { org: 'beta' }))));
+    assert.deepEqual(
+      quota.map((r) => r.verdict),
+      ['ok', 'ok', 'ok', 'ok', 'quota_exceeded', 'quota_exceeded'],
+    );
+  } finally {
+    await closeAll([a!], prefix);
   }
 });
 

@@ -19,48 +19,70 @@ import { BusState, type Bus, type BusMessage } from './bus.ts';
 import { MemoryLimits } from './memory.ts';
 
 // KEYS: window zset, lease zset, month requests, month units.
-// ARGV: rpm, concurrent, monthly requests, monthly units (-1 = none), id, lease ms, month ttl s.
-// Returns {verdict (0 ok, 1 rate, 2 concurrency, 3 quota), requests in window, ms to window reset}.
+// ARGV: rpm, concurrent, monthly requests, monthly units (-1 = none), lease ms, month ttl s, then
+// one id per request to admit, in arrival order (the requests of one organization that arrived
+// in the same event-loop turn: one script run and one reply for all of them).
+// Returns {verdict (0 ok, 1 rate, 2 concurrency, 3 quota), requests in window, ms to window reset}
+// per id, flattened.
 const ADMIT_LUA = `
 redis.replicate_commands()
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local rpm, conc, mreq, munits = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
-local lease = tonumber(ARGV[6])
-local count, oldest = 0, -1
+local lease, ttl = tonumber(ARGV[5]), tonumber(ARGV[6])
+local count, oldest, held, reqs, units = 0, -1, 0, 0, 0
 if rpm >= 0 then
   redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - 60000)
   count = redis.call('ZCARD', KEYS[1])
   if count > 0 then oldest = tonumber(redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')[2]) end
 end
-local verdict = 0
-if mreq >= 0 and tonumber(redis.call('GET', KEYS[3]) or '0') >= mreq then verdict = 3
-elseif munits >= 0 and tonumber(redis.call('GET', KEYS[4]) or '0') >= munits then verdict = 3
-elseif rpm >= 0 and count >= rpm then verdict = 1
-elseif conc >= 0 then
+if conc >= 0 then
   redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
-  if redis.call('ZCARD', KEYS[2]) >= conc then
-    verdict = 2
-  else
-    redis.call('ZADD', KEYS[2], now + lease, ARGV[5])
-    redis.call('PEXPIRE', KEYS[2], lease * 2)
-  end
+  held = redis.call('ZCARD', KEYS[2])
 end
-if verdict == 0 then
-  if rpm >= 0 then
-    redis.call('ZADD', KEYS[1], now, ARGV[5])
-    redis.call('PEXPIRE', KEYS[1], 61000)
-    count = count + 1
-    if oldest < 0 then oldest = now end
+if mreq >= 0 then reqs = tonumber(redis.call('GET', KEYS[3]) or '0') end
+if munits >= 0 then units = tonumber(redis.call('GET', KEYS[4]) or '0') end
+local out, win, leases, admitted = {}, {}, {}, 0
+for i = 7, #ARGV do
+  local verdict = 0
+  if mreq >= 0 and reqs >= mreq then verdict = 3
+  elseif munits >= 0 and units >= munits then verdict = 3
+  elseif rpm >= 0 and count >= rpm then verdict = 1
+  elseif conc >= 0 and held >= conc then verdict = 2 end
+  if verdict == 0 then
+    admitted = admitted + 1
+    reqs = reqs + 1
+    if rpm >= 0 then
+      win[#win + 1] = now
+      win[#win + 1] = ARGV[i]
+      count = count + 1
+      if oldest < 0 then oldest = now end
+    end
+    if conc >= 0 then
+      leases[#leases + 1] = now + lease
+      leases[#leases + 1] = ARGV[i]
+      held = held + 1
+    end
   end
-  if mreq >= 0 or munits >= 0 then
-    redis.call('INCR', KEYS[3])
-    redis.call('EXPIRE', KEYS[3], tonumber(ARGV[7]))
-  end
+  local reset = 0
+  if oldest >= 0 then reset = oldest + 60000 - now end
+  out[#out + 1] = verdict
+  out[#out + 1] = count
+  out[#out + 1] = reset
 end
-local reset = 0
-if oldest >= 0 then reset = oldest + 60000 - now end
-return {verdict, count, reset}
+if #win > 0 then
+  redis.call('ZADD', KEYS[1], unpack(win))
+  redis.call('PEXPIRE', KEYS[1], 61000)
+end
+if #leases > 0 then
+  redis.call('ZADD', KEYS[2], unpack(leases))
+  redis.call('PEXPIRE', KEYS[2], lease * 2)
+end
+if admitted > 0 and (mreq >= 0 or munits >= 0) then
+  redis.call('INCRBY', KEYS[3], admitted)
+  redis.call('EXPIRE', KEYS[3], ttl)
+end
+return out
 `;
 
 // KEYS: lease zset. ARGV: id, lease ms. Extends a lease that still exists.
@@ -106,7 +128,7 @@ return 1
 `;
 
 interface PorticoCommands {
-  porticoAdmit(...args: (string | number)[]): Promise<[number, number, number]>;
+  porticoAdmit(...args: (string | number)[]): Promise<number[]>;
   porticoRenew(...args: (string | number)[]): Promise<number>;
   porticoSeed(...args: (string | number)[]): Promise<number>;
   porticoIdemReserve(...args: (string | number)[]): Promise<string | null>;
@@ -249,6 +271,15 @@ export class RedisLink {
   }
 }
 
+const VERDICTS = ['ok', 'rate_limited', 'concurrency', 'quota_exceeded'] as const;
+/** Requests per script run: bounded so that a burst never holds Redis for long. */
+const MAX_BATCH = 200;
+
+interface Waiting {
+  input: AdmitInput;
+  resolve: (r: AdmitResult | Promise<AdmitResult>) => void;
+}
+
 export class RedisLimits implements LimitStore {
   private readonly link: RedisLink;
   private readonly leaseMs: number;
@@ -259,6 +290,9 @@ export class RedisLimits implements LimitStore {
   private timer: NodeJS.Timeout | null = null;
   private readonly releases = new Map<string, string[]>();
   private releaseScheduled = false;
+  /** Admits waiting for this event-loop turn's script run, per organization and limits. */
+  private readonly batches = new Map<string, { waiting: Waiting[] }>();
+  private batchScheduled = false;
 
   constructor(link: RedisLink, leaseMs: number) {
     this.link = link;
@@ -273,32 +307,68 @@ export class RedisLimits implements LimitStore {
   async admit(input: AdmitInput): Promise<AdmitResult> {
     if (!this.link.usable()) return this.fallback.admit(input);
     const { org, month, limits: l } = input;
-    const keys = [this.key(org, 'win'), this.key(org, 'lease'), this.key(org, `req:${month}`), this.key(org, `units:${month}`)];
     try {
       if ((l.monthly_requests !== null || l.monthly_units !== null) && !this.seeded.has(`${org}|${month}`)) {
         const seed = await input.seed();
-        await this.link.client.porticoSeed(keys[2]!, keys[3]!, seed.requests, seed.units, input.monthTtlS);
+        await this.link.client.porticoSeed(this.key(org, `req:${month}`), this.key(org, `units:${month}`), seed.requests, seed.units, input.monthTtlS);
         this.seeded.add(`${org}|${month}`);
       }
-      const n = (v: number | null) => (v === null ? -1 : v);
-      const [code, count, resetMs] = await this.link.client.porticoAdmit(
+    } catch (err) {
+      this.link.failed(err);
+      return this.fallback.admit(input);
+    }
+    // Joins the organization's batch for this event-loop turn (same limits and month).
+    const group = `${org}|${month}|${l.requests_per_minute}|${l.concurrent_requests}|${l.monthly_requests}|${l.monthly_units}`;
+    return new Promise((resolve) => {
+      let batch = this.batches.get(group);
+      if (batch === undefined || batch.waiting.length >= MAX_BATCH) {
+        batch = { waiting: [] };
+        this.batches.set(group, batch);
+        if (!this.batchScheduled) {
+          this.batchScheduled = true;
+          setImmediate(() => this.sendBatches());
+        }
+      }
+      batch.waiting.push({ input, resolve });
+    });
+  }
+
+  /** One script run per organization batch (see ADMIT_LUA); auto-pipelining sends them in one write. */
+  private sendBatches(): void {
+    this.batchScheduled = false;
+    const batches = [...this.batches.values()];
+    this.batches.clear();
+    for (const { waiting } of batches) void this.sendBatch(waiting);
+  }
+
+  private async sendBatch(waiting: Waiting[]): Promise<void> {
+    const { org, month, limits: l, monthTtlS } = waiting[0]!.input;
+    const keys = [this.key(org, 'win'), this.key(org, 'lease'), this.key(org, `req:${month}`), this.key(org, `units:${month}`)];
+    const n = (v: number | null) => (v === null ? -1 : v);
+    let out: number[];
+    try {
+      if (!this.link.usable()) throw new Error('redis not usable');
+      out = await this.link.client.porticoAdmit(
         ...keys,
         n(l.requests_per_minute),
         n(l.concurrent_requests),
         n(l.monthly_requests),
         n(l.monthly_units),
-        input.id,
         this.leaseMs,
-        input.monthTtlS,
+        monthTtlS,
+        ...waiting.map((w) => w.input.id),
       );
       if (this.link.outage) this.link.recovered();
-      const verdict = (['ok', 'rate_limited', 'concurrency', 'quota_exceeded'] as const)[code] ?? 'ok';
-      const lease = verdict === 'ok' && l.concurrent_requests !== null ? this.lease(keys[1]!, input.id) : null;
-      return { verdict, windowCount: count, windowResetMs: Math.max(0, resetMs), lease };
     } catch (err) {
-      this.link.failed(err);
-      return this.fallback.admit(input);
+      if (this.link.usable()) this.link.failed(err);
+      for (const w of waiting) w.resolve(this.fallback.admit(w.input));
+      return;
     }
+    waiting.forEach((w, i) => {
+      const verdict = VERDICTS[out[i * 3]!] ?? 'ok';
+      const lease = verdict === 'ok' && l.concurrent_requests !== null ? this.lease(keys[1]!, w.input.id) : null;
+      w.resolve({ verdict, windowCount: out[i * 3 + 1]!, windowResetMs: Math.max(0, out[i * 3 + 2]!), lease });
+    });
   }
 
   private lease(key: string, id: string): AdmitResult['lease'] {
