@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { evaluateGoals, type Results } from '../lib/report.ts';
 
-function results(directP99: number, porticoP99: number): Results {
+function results(directP99: number, porticoP99: number, floorP99?: number): Results {
   const paced = (p99: number) => ({
     kind: 'rate-paced',
     scenario: 'json',
@@ -16,12 +16,13 @@ function results(directP99: number, porticoP99: number): Results {
     targets: [
       { id: 'direct', cells: [paced(directP99)] },
       { id: 'portico-sqlite', cells: [paced(porticoP99)] },
+      ...(floorP99 === undefined ? [] : [{ id: 'undici', cells: [paced(floorP99)] }]),
     ],
     fixedRate: { rate: 1000, source: 'test' },
   } as unknown as Results;
 }
 
-test('p99 added latency: met, not met, or inconclusive when the baseline alone is over 5 ms', () => {
+test('p99 added latency: met, not met, or inconclusive when the baseline alone is over 5 ms or the floor (b) adds 2 ms', () => {
   const goal = (r: Results) => evaluateGoals(r).find((g) => g.name === 'p99 added latency at half max rate')!;
   const met = goal(results(1.5, 3.0));
   assert.equal(met.pass, true);
@@ -29,4 +30,9 @@ test('p99 added latency: met, not met, or inconclusive when the baseline alone i
   assert.equal(goal(results(1.5, 4.0)).pass, false);
   const noisy = goal(results(17.5, 15.2));
   assert.equal(noisy.inconclusive, "(a)'s own paced p99 is 17.50 ms at this rate");
+  const floorSlow = goal(results(2.5, 12.0, 9.0));
+  assert.equal(floorSlow.pass, false);
+  assert.equal(floorSlow.inconclusive, '(b), the few-dozen-line proxy, itself adds +6.50 ms at this rate');
+  assert.match(floorSlow.measured, /\(b\) at the same rate: \+6\.50 ms \(p99 9\.00\)/);
+  assert.equal(goal(results(1.5, 3.0, 2.0)).inconclusive, undefined, 'a floor within budget leaves the verdict as it is');
 });
