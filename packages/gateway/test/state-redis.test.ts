@@ -107,7 +107,14 @@ test('one batch of admits applies every limit in order: concurrency, then the mo
       conc.map((r) => r.windowCount),
       [1, 2, 3, 4, 5, 5, 5, 5],
     );
+    // Releases and admits of the same turn travel in one script run, releases first.
     for (const r of conc) r.lease?.release();
+    const again = await Promise.all(Array.from({ length: 6 }, () => a!.limits.admit(input({ concurrent_requests: 5, requests_per_minute: 100 }))));
+    assert.deepEqual(
+      again.map((r) => r.verdict),
+      ['ok', 'ok', 'ok', 'ok', 'ok', 'concurrency'],
+    );
+    for (const r of again) r.lease?.release();
     await sleep(30);
     assert.equal((await a!.limits.admit(input({ concurrent_requests: 5 }))).verdict, 'ok', 'released leases free their slots');
 

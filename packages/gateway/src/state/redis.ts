@@ -19,9 +19,10 @@ import { BusState, type Bus, type BusMessage } from './bus.ts';
 import { MemoryLimits } from './memory.ts';
 
 // KEYS: window zset, lease zset, month requests, month units.
-// ARGV: rpm, concurrent, monthly requests, monthly units (-1 = none), lease ms, month ttl s, then
-// one id per request to admit, in arrival order (the requests of one organization that arrived
-// in the same event-loop turn: one script run and one reply for all of them).
+// ARGV: rpm, concurrent, monthly requests, monthly units (-1 = none), lease ms, month ttl s, the
+// number r of leases to release first, those r lease ids, then one id per request to admit, in
+// arrival order (the requests of one organization that arrived in the same event-loop turn, and
+// the leases its finished requests gave back: one script run and one reply for all of them).
 // Returns {verdict (0 ok, 1 rate, 2 concurrency, 3 quota), requests in window, ms to window reset}
 // per id, flattened.
 const ADMIT_LUA = `
@@ -29,7 +30,8 @@ redis.replicate_commands()
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local rpm, conc, mreq, munits = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
-local lease, ttl = tonumber(ARGV[5]), tonumber(ARGV[6])
+local lease, ttl, released = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
+if released > 0 then redis.call('ZREM', KEYS[2], unpack(ARGV, 8, 7 + released)) end
 local count, oldest, held, reqs, units = 0, -1, 0, 0, 0
 if rpm >= 0 then
   redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - 60000)
@@ -43,7 +45,7 @@ end
 if mreq >= 0 then reqs = tonumber(redis.call('GET', KEYS[3]) or '0') end
 if munits >= 0 then units = tonumber(redis.call('GET', KEYS[4]) or '0') end
 local out, win, leases, admitted = {}, {}, {}, 0
-for i = 7, #ARGV do
+for i = 8 + released, #ARGV do
   local verdict = 0
   if mreq >= 0 and reqs >= mreq then verdict = 3
   elseif munits >= 0 and units >= munits then verdict = 3
@@ -289,10 +291,9 @@ export class RedisLimits implements LimitStore {
   private readonly leases = new Map<string, string>();
   private timer: NodeJS.Timeout | null = null;
   private readonly releases = new Map<string, string[]>();
-  private releaseScheduled = false;
   /** Admits waiting for this event-loop turn's script run, per organization and limits. */
   private readonly batches = new Map<string, { waiting: Waiting[] }>();
-  private batchScheduled = false;
+  private scheduled = false;
 
   constructor(link: RedisLink, leaseMs: number) {
     this.link = link;
@@ -324,24 +325,40 @@ export class RedisLimits implements LimitStore {
       if (batch === undefined || batch.waiting.length >= MAX_BATCH) {
         batch = { waiting: [] };
         this.batches.set(group, batch);
-        if (!this.batchScheduled) {
-          this.batchScheduled = true;
-          setImmediate(() => this.sendBatches());
-        }
+        this.schedule();
       }
       batch.waiting.push({ input, resolve });
     });
   }
 
-  /** One script run per organization batch (see ADMIT_LUA); auto-pipelining sends them in one write. */
-  private sendBatches(): void {
-    this.batchScheduled = false;
-    const batches = [...this.batches.values()];
-    this.batches.clear();
-    for (const { waiting } of batches) void this.sendBatch(waiting);
+  /** Admits and lease releases of this event-loop turn go out together once it ends. */
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => this.send());
   }
 
-  private async sendBatch(waiting: Waiting[]): Promise<void> {
+  /**
+   * One script run per organization batch (see ADMIT_LUA), carrying that organization's released
+   * leases; other releases as one ZREM per organization. Auto-pipelining puts them in one write.
+   */
+  private send(): void {
+    this.scheduled = false;
+    const batches = [...this.batches.values()];
+    this.batches.clear();
+    const sends: [Waiting[], string[]][] = [];
+    for (const { waiting } of batches) {
+      const leaseKey = this.key(waiting[0]!.input.org, 'lease');
+      const released = this.releases.get(leaseKey) ?? [];
+      this.releases.delete(leaseKey);
+      sends.push([waiting, released]);
+    }
+    if (this.link.usable()) for (const [key, ids] of this.releases) this.link.client.zrem(key, ...ids).catch(() => {});
+    this.releases.clear();
+    for (const [waiting, released] of sends) void this.sendBatch(waiting, released);
+  }
+
+  private async sendBatch(waiting: Waiting[], released: string[]): Promise<void> {
     const { org, month, limits: l, monthTtlS } = waiting[0]!.input;
     const keys = [this.key(org, 'win'), this.key(org, 'lease'), this.key(org, `req:${month}`), this.key(org, `units:${month}`)];
     const n = (v: number | null) => (v === null ? -1 : v);
@@ -356,10 +373,13 @@ export class RedisLimits implements LimitStore {
         n(l.monthly_units),
         this.leaseMs,
         monthTtlS,
+        released.length,
+        ...released,
         ...waiting.map((w) => w.input.id),
       );
       if (this.link.outage) this.link.recovered();
     } catch (err) {
+      // Unsent releases expire with their lease time.
       if (this.link.usable()) this.link.failed(err);
       for (const w of waiting) w.resolve(this.fallback.admit(w.input));
       return;
@@ -382,23 +402,14 @@ export class RedisLimits implements LimitStore {
         if (!this.leases.delete(id)) return;
         // When Redis is away the lease simply expires.
         if (!this.link.usable()) return;
-        // Released in one ZREM per organization per event-loop turn, which auto-pipelining sends
-        // in the same write as that turn's admits: no command of its own per request.
+        // Released with the organization's next admits of this event-loop turn, or in one ZREM
+        // per organization: no command of its own per request.
         const ids = this.releases.get(key);
         if (ids) ids.push(id);
         else this.releases.set(key, [id]);
-        if (!this.releaseScheduled) {
-          this.releaseScheduled = true;
-          setImmediate(() => this.flushReleases());
-        }
+        this.schedule();
       },
     };
-  }
-
-  private flushReleases(): void {
-    this.releaseScheduled = false;
-    for (const [key, ids] of this.releases) this.link.client.zrem(key, ...ids).catch(() => {});
-    this.releases.clear();
   }
 
   /** One pipeline a tick extends every lease this process holds (streams still running). */
