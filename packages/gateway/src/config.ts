@@ -32,6 +32,8 @@ export interface Config {
   /** Cool-down after an upstream 401/402/403 on a pooled key (SPEC §6.5: 10 minutes). */
   authCooldownMs: number;
   shutdownTimeoutMs: number;
+  /** Longest pause while an invoke's body arrives before the client is answered 400 and disconnected. */
+  bodyTimeoutMs: number;
   /** Human-readable notes for start-up (generated files); never contain secrets. */
   notices: string[];
 }
@@ -178,6 +180,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     catalogDir: env.PORTICO_CATALOG_DIR ? resolve(cwd, env.PORTICO_CATALOG_DIR) : null,
     authCooldownMs: intVar(env, 'PORTICO_AUTH_COOLDOWN_MS', 10 * 60 * 1000, 0, 2 ** 31),
     shutdownTimeoutMs: intVar(env, 'PORTICO_SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
+    bodyTimeoutMs: intVar(env, 'PORTICO_BODY_TIMEOUT_MS', 30_000, 100, 3_600_000),
     notices,
   };
 }

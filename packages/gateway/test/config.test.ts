@@ -25,6 +25,7 @@ test('defaults follow SPEC §2', () => {
   assert.equal(c.logLevel, 'info');
   assert.equal(c.bodyLimit, 10 * 1024 * 1024);
   assert.equal(c.uploadLimit, 100 * 1024 * 1024);
+  assert.equal(c.bodyTimeoutMs, 30_000);
 });
 
 test('every variable is honoured', () => {
@@ -40,6 +41,7 @@ test('every variable is honoured', () => {
       PORTICO_LOG_LEVEL: 'debug',
       PORTICO_BODY_LIMIT: '2048',
       PORTICO_UPLOAD_LIMIT: '4096',
+      PORTICO_BODY_TIMEOUT_MS: '5000',
     },
     '/tmp',
   );
@@ -52,6 +54,7 @@ test('every variable is honoured', () => {
   assert.equal(c.logLevel, 'debug');
   assert.equal(c.bodyLimit, 2048);
   assert.equal(c.uploadLimit, 4096);
+  assert.equal(c.bodyTimeoutMs, 5000);
   assert.equal(c.masterKey.length, 32);
   assert.equal(loadConfig({ ...base, PORTICO_DATABASE_URL: 'sqlite::memory:' }).database.kind, 'sqlite');
 });
@@ -65,6 +68,7 @@ test('bad values name the variable in one line', () => {
   fails({ PORTICO_BASE_URL_ELEVENLABS: 'ftp://x' }, 'PORTICO_BASE_URL_ELEVENLABS', /unsupported URL scheme 'ftp'/);
   fails({ PORTICO_LOG_LEVEL: 'loud' }, 'PORTICO_LOG_LEVEL', /one of/);
   fails({ PORTICO_BODY_LIMIT: '-1' }, 'PORTICO_BODY_LIMIT', /integer/);
+  fails({ PORTICO_BODY_TIMEOUT_MS: '10' }, 'PORTICO_BODY_TIMEOUT_MS', /between 100 and 3600000/);
   fails({ PORTICO_ADMIN_TOKEN: 'short' }, 'PORTICO_ADMIN_TOKEN', /16 characters/);
 });
 

@@ -178,3 +178,55 @@ test('invoke bodies: whole with the headers, trickled in later, chunked, and too
     await stub.close();
   }
 });
+
+test('a body that stalls for PORTICO_BODY_TIMEOUT_MS gets 400 and a closed connection; a slow steady body and a slow upstream do not', async () => {
+  const stub = await startStub(async (req, res) => {
+    if (req.url?.includes('slow')) await new Promise((r) => setTimeout(r, 900));
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ url: req.url }));
+  });
+  const gw = await startGateway({ env: { PORTICO_BASE_URL_ELEVENLABS: stub.url, PORTICO_BODY_TIMEOUT_MS: '400' } });
+  try {
+    await seedOrg(gw, 'acme');
+    const key = await seedKey(gw, 'acme');
+    await seedCredential(gw, { service: 'elevenlabs', scope: 'platform', key: 'sk_platform_secret_1234' });
+    const { port } = new URL(gw.url);
+    const send = async (head: string, parts: string[], gapMs: number): Promise<{ raw: string; ms: number }> => {
+      const socket = connect(Number(port), '127.0.0.1');
+      await once(socket, 'connect');
+      let raw = '';
+      socket.on('data', (d: Buffer) => (raw += d.toString()));
+      socket.on('error', () => {});
+      const t0 = performance.now();
+      socket.write(
+        `POST /api/v1/external-proxy/elevenlabs/get-voice HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${key}\r\nContent-Type: application/json\r\n${head}\r\n`,
+      );
+      for (const part of parts) {
+        await new Promise((r) => setTimeout(r, gapMs));
+        if (!socket.destroyed) socket.write(part);
+      }
+      await once(socket, 'close');
+      return { raw, ms: performance.now() - t0 };
+    };
+    // Stalled: 10 of 60 bytes, then nothing. The connection is kept open by the client (keep-alive).
+    const stalled = await send('Content-Length: 60\r\n', ['{"path_params"'], 10);
+    assert.match(stalled.raw, /^HTTP\/1\.1 400 /);
+    assert.match(stalled.raw, /"code":"invalid_request"/);
+    assert.match(stalled.raw, /"message":"Request body was not received in time."/);
+    assert.match(stalled.raw, /x-error-source: gateway/i);
+    assert.ok(stalled.ms >= 400 && stalled.ms < 3000, `answered after ${stalled.ms} ms`);
+
+    // Slow but steady: a byte every 150 ms for about 2 s (longer than the limit in all, never paused that long).
+    const body = JSON.stringify({ path_params: { voice_id: 'v1' } });
+    const steady = await send(`Content-Length: ${body.length}\r\nConnection: close\r\n`, body.match(/.{1,2}/g)!, 150);
+    assert.match(steady.raw, /^HTTP\/1\.1 200 /);
+    assert.ok(steady.raw.includes('{"url":"/v1/voices/v1"}'), steady.raw);
+
+    // The watch ends with the body: an upstream slower than the limit is not cut.
+    const slow = await send(`Content-Length: ${body.length + 2}\r\nConnection: close\r\n`, [JSON.stringify({ path_params: { voice_id: 'slow' } })], 50);
+    assert.match(slow.raw, /^HTTP\/1\.1 200 /);
+    assert.equal(stub.requests.length, 2, 'the stalled request never reached the upstream');
+  } finally {
+    await gw.close();
+    await stub.close();
+  }
+});

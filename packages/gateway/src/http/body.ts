@@ -32,9 +32,10 @@ function hasBody(req: IncomingMessage): boolean {
 }
 
 /**
- * The parsed JSON body, or undefined for none; at once when the whole body is already here (a
- * small request usually comes in one packet with its headers), else a promise. Throws or
- * rejects with a GatewayError (400/413).
+ * The parsed JSON body, or undefined for none; at once when the whole body is already here, else
+ * a promise. Throws or rejects with a GatewayError (400/413). node:http hands a request over from
+ * the parser's headers callback and delivers even a body that came in the same packet in a later
+ * callback, so "already here" means something before this waited (a cold registry, a limit check).
  */
 export function readJsonBody(req: IncomingMessage, limit: number): unknown {
   const type = mediaType(req.headers['content-type']);
@@ -89,4 +90,65 @@ export function readJsonBody(req: IncomingMessage, limit: number): unknown {
     req.on('error', onAborted);
     req.on('aborted', onAborted);
   });
+}
+
+/** A request whose body is being read, with where it stood when last seen moving. */
+export interface BodyReader {
+  readonly req: IncomingMessage;
+  bodyBytes: number;
+  bodySince: number;
+}
+
+/**
+ * Requests whose body is still arriving, checked a few times per timeout for a client that has
+ * stopped sending (its socket has read nothing new for `timeoutMs`). One timer for all of them,
+ * as node:http checks its own request timeouts: no timer per request on the hot path.
+ */
+export class StalledBodies<T extends BodyReader> {
+  private readonly reading = new Set<T>();
+  private readonly timeoutMs: number;
+  private readonly onStall: (r: T) => void;
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(timeoutMs: number, onStall: (r: T) => void) {
+    this.timeoutMs = timeoutMs;
+    this.onStall = onStall;
+  }
+
+  add(r: T): void {
+    r.bodyBytes = r.req.socket?.bytesRead ?? 0;
+    r.bodySince = performance.now();
+    this.reading.add(r);
+    if (this.timer === null) {
+      this.timer = setInterval(() => this.check(), Math.min(1000, Math.max(25, Math.floor(this.timeoutMs / 4))));
+      this.timer.unref();
+    }
+  }
+
+  delete(r: T): void {
+    this.reading.delete(r);
+  }
+
+  private check(): void {
+    const now = performance.now();
+    for (const r of this.reading) {
+      const { req } = r;
+      if (req.complete || req.destroyed) {
+        this.reading.delete(r);
+        continue;
+      }
+      const bytes = req.socket?.bytesRead ?? 0;
+      if (bytes !== r.bodyBytes) {
+        r.bodyBytes = bytes;
+        r.bodySince = now;
+      } else if (now - r.bodySince >= this.timeoutMs) {
+        this.reading.delete(r);
+        this.onStall(r);
+      }
+    }
+    if (this.reading.size === 0) {
+      clearInterval(this.timer!);
+      this.timer = null;
+    }
+  }
 }

@@ -15,7 +15,7 @@ import type { Context } from '../context.ts';
 import { GatewayError, invalidRequest } from '../errors.ts';
 import { actingOrganizationNow, authenticateNow, type Principal } from '../auth/authenticate.ts';
 import { requestIdFrom } from '../http/request-id.ts';
-import { readJsonBody } from '../http/body.ts';
+import { readJsonBody, StalledBodies } from '../http/body.ts';
 import { corsAnswerHeaders, corsConfiguredNow, organizationAllowsOrigin } from '../http/cors.ts';
 import { writeRawError } from '../http/reply-error.ts';
 import { warm, type CredentialView, type OrgView } from '../registry.ts';
@@ -52,6 +52,9 @@ export interface InvokeCall {
   clientGone: boolean;
   /** The upstream request in flight, to cut when the client leaves (Traffic's 'close' listener). */
   upstream: { abort(err: Error): void } | null;
+  /** Body progress, for StalledBodies: socket bytes read when last seen to move, and when. */
+  bodyBytes: number;
+  bodySince: number;
 }
 
 /**
@@ -105,13 +108,19 @@ export async function invoke(ctx: Context, req: IncomingMessage, res: ServerResp
     credentialSource: null,
     clientGone: false,
     upstream: null,
+    bodyBytes: 0,
+    bodySince: 0,
   };
   const started = performance.now();
+  // A body still arriving is watched for stalls (see stalledBodies).
+  const watch = req.complete ? null : stalledBodies(ctx);
+  watch?.add(call);
   try {
     await run(ctx, call);
   } catch (err) {
     answerError(ctx, call, err);
   }
+  watch?.delete(call);
   logInvoke(ctx, call, started);
 }
 
@@ -166,6 +175,27 @@ async function run(ctx: Context, call: InvokeCall): Promise<void> {
   call.credentialSource = resolved.source;
 
   await forward(ctx, call, { target, resolved, path, body, contentType, contentLength, traffic });
+}
+
+const watches = new WeakMap<Context, StalledBodies<InvokeCall>>();
+
+/**
+ * A body still arriving may pause for at most PORTICO_BODY_TIMEOUT_MS: a client that stops
+ * sending (or trickles slower than that) is answered 400 and disconnected, so that it cannot hold
+ * a connection, and a streamed upstream upload, forever. The limit is per pause, not for the
+ * whole body, so that slow links can still send large uploads.
+ */
+function stalledBodies(ctx: Context): StalledBodies<InvokeCall> {
+  let w = watches.get(ctx);
+  if (w === undefined) {
+    w = new StalledBodies<InvokeCall>(ctx.config.bodyTimeoutMs, (call) => {
+      // Closed once the answer is out: the rest of the body is never read.
+      call.res.shouldKeepAlive = false;
+      writeRawError(call.res, invalidRequest('Request body was not received in time.'), call.id, call.own);
+    });
+    watches.set(ctx, w);
+  }
+  return w;
 }
 
 /**
