@@ -186,3 +186,31 @@ test('metering is batched: no database write per invoke, at most one flush a sec
     await dropSchema(schema);
   }
 });
+
+test('rollups: interleaved dimensions and a minute boundary each get their own row', async () => {
+  const { rollupEvents } = await import('../src/limits/usage.ts');
+  const t = Date.UTC(2030, 0, 1, 10, 0, 30);
+  const ev = (at: number, status: number, bytes: number) => ({
+    at,
+    organization: 'acme',
+    api_key_id: 'k1',
+    service: 'elevenlabs',
+    action: 'list-voices',
+    status,
+    upstream_status: status,
+    credential_source: 'platform',
+    bytes_in: 2,
+    bytes_out: bytes,
+    duration_ms: 1.5,
+    units: 0,
+  });
+  const rows = rollupEvents([ev(t, 200, 10), ev(t, 200, 20), ev(t + 1, 500, 7), ev(t + 2, 200, 30), ev(t + 40_000, 200, 5), ev(t + 40_001, 500, 1)]);
+  const by = (minute: number, status: number) => rows.find((r) => r.minute === new Date(minute).toISOString() && r.status === status);
+  const m0 = Date.UTC(2030, 0, 1, 10, 0, 0);
+  const m1 = Date.UTC(2030, 0, 1, 10, 1, 0);
+  assert.equal(rows.length, 4);
+  assert.deepEqual([by(m0, 200)?.requests, by(m0, 200)?.bytes_out], [3, 60]);
+  assert.deepEqual([by(m0, 500)?.requests, by(m0, 500)?.bytes_out], [1, 7]);
+  assert.deepEqual([by(m1, 200)?.requests, by(m1, 200)?.bytes_out], [1, 5]);
+  assert.deepEqual([by(m1, 500)?.requests, by(m1, 500)?.bytes_out], [1, 1]);
+});

@@ -36,17 +36,54 @@ interface Pending {
 /** Rollups being counted: one entry per minute and dimension set. */
 class Rollups {
   private map = new Map<string, Pending>();
+  // The last event's rollup: traffic mostly repeats the same dimensions, which then need no key.
+  private last: UsageEvent | null = null;
+  private lastMinute = 0;
+  private lastPending: Pending | null = null;
 
   get size(): number {
     return this.map.size;
   }
 
+  private sameAsLast(e: UsageEvent, minute: number): boolean {
+    const l = this.last;
+    return (
+      l !== null &&
+      minute === this.lastMinute &&
+      e.organization === l.organization &&
+      e.api_key_id === l.api_key_id &&
+      e.service === l.service &&
+      e.action === l.action &&
+      e.status === l.status &&
+      e.upstream_status === l.upstream_status &&
+      e.credential_source === l.credential_source
+    );
+  }
+
   add(e: UsageEvent): boolean {
     const minute = e.at - (e.at % 60_000);
+    const p = this.sameAsLast(e, minute) ? this.lastPending! : this.lookup(e, minute);
+    if (p === null) return false;
+    this.last = e;
+    this.lastMinute = minute;
+    this.lastPending = p;
+    const r = p.row;
+    r.requests++;
+    r.units += Number(e.units);
+    r.bytes_in += Number(e.bytes_in);
+    r.bytes_out += Number(e.bytes_out);
+    r.duration_ms_sum += Number(e.duration_ms);
+    const b = latencyBucket(Number(e.duration_ms));
+    p.latency.set(b, (p.latency.get(b) ?? 0) + 1);
+    return true;
+  }
+
+  /** The rollup of the event's minute and dimensions, made if new; null when too many are pending. */
+  private lookup(e: UsageEvent, minute: number): Pending | null {
     const key = `${minute}|${e.organization}|${e.api_key_id}|${e.service}|${e.action}|${e.status}|${e.upstream_status}|${e.credential_source}`;
     let p = this.map.get(key);
     if (p === undefined) {
-      if (this.map.size >= MAX_PENDING) return false;
+      if (this.map.size >= MAX_PENDING) return null;
       p = {
         row: {
           minute: new Date(minute).toISOString(),
@@ -67,15 +104,7 @@ class Rollups {
       };
       this.map.set(key, p);
     }
-    const r = p.row;
-    r.requests++;
-    r.units += Number(e.units);
-    r.bytes_in += Number(e.bytes_in);
-    r.bytes_out += Number(e.bytes_out);
-    r.duration_ms_sum += Number(e.duration_ms);
-    const b = latencyBucket(Number(e.duration_ms));
-    p.latency.set(b, (p.latency.get(b) ?? 0) + 1);
-    return true;
+    return p;
   }
 
   /** The rows counted so far; the counting starts over. */
@@ -86,6 +115,7 @@ class Rollups {
       out.push({ ...p.row, latency: JSON.stringify(Object.fromEntries(p.latency)) });
     }
     this.map = new Map();
+    this.last = this.lastPending = null;
     return out;
   }
 }

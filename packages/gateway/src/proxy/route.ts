@@ -15,7 +15,7 @@ import type { Context } from '../context.ts';
 import { GatewayError, invalidRequest } from '../errors.ts';
 import { actingOrganizationNow, authenticateNow, type Principal } from '../auth/authenticate.ts';
 import { requestIdFrom } from '../http/request-id.ts';
-import { readJsonBody, StalledBodies } from '../http/body.ts';
+import { readJsonBody, StalledBodies, type BodyReader } from '../http/body.ts';
 import { corsAnswerHeaders, corsConfiguredNow, organizationAllowsOrigin } from '../http/cors.ts';
 import { writeRawError } from '../http/reply-error.ts';
 import { warm, type CredentialView, type OrgView } from '../registry.ts';
@@ -52,9 +52,11 @@ export interface InvokeCall {
   clientGone: boolean;
   /** The upstream request in flight, to cut when the client leaves (Traffic's 'close' listener). */
   upstream: { abort(err: Error): void } | null;
-  /** Body progress, for StalledBodies: socket bytes read when last seen to move, and when. */
+  /** Body progress and list links, for StalledBodies. */
   bodyBytes: number;
   bodySince: number;
+  bodyPrev: BodyReader | null;
+  bodyNext: BodyReader | null;
 }
 
 /**
@@ -108,8 +110,10 @@ export async function invoke(ctx: Context, req: IncomingMessage, res: ServerResp
     credentialSource: null,
     clientGone: false,
     upstream: null,
-    bodyBytes: 0,
+    bodyBytes: -1,
     bodySince: 0,
+    bodyPrev: null,
+    bodyNext: null,
   };
   const started = performance.now();
   // A body still arriving is watched for stalls (see stalledBodies).
