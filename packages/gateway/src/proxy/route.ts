@@ -131,8 +131,8 @@ export async function invoke(ctx: Context, req: IncomingMessage, res: ServerResp
 async function run(ctx: Context, call: InvokeCall): Promise<void> {
   const { req } = call;
   // Each stage below is synchronous when what it reads is already there (the registry's views
-  // loaded, the body arrived with the headers, no limits to check), which is the usual case: a
-  // warm invoke then awaits nothing before its upstream request.
+  // loaded, no limits to check), which is the usual case: a warm invoke then awaits only its
+  // body and its upstream answer.
   const caller = warm(() => callerOf(ctx, call));
   const org = caller instanceof Promise ? await caller : caller;
   // Multipart invokes are read as a stream once the endpoint is known; JSON ones right away.
