@@ -70,6 +70,18 @@ function watchQueries(gw: TestGateway) {
   };
 }
 
+/** A gateway in front of `upstream`, its query watcher, and a list-voices invoke whose bodies are scanned for secrets. */
+async function listVoicesGateway(db: Awaited<ReturnType<typeof databases>>[number], upstream: string) {
+  const gw = await startGateway({ db, env: { PORTICO_BASE_URL_ELEVENLABS: upstream } });
+  GATEWAYS.push(gw);
+  const invoke = async (token: string): Promise<ApiResponse> => {
+    const r = await gw.api('POST', `/api/v1/external-proxy/${SVC}/list-voices`, { token, body: {} });
+    BODIES.push(r.text);
+    return r;
+  };
+  return { gw, registry: gw.gateway.ctx.registry, requestPathQueries: watchQueries(gw), invoke };
+}
+
 for (const db of await databases()) {
   test(`[${db}] warm invokes run no query; admin changes apply on the very next request`, async () => {
     const names = new Map<string, string>();
@@ -196,15 +208,7 @@ for (const db of await databases()) {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ key: name }));
     });
-    const gw = await startGateway({ db, env: { PORTICO_BASE_URL_ELEVENLABS: stub.url } });
-    GATEWAYS.push(gw);
-    const { registry } = gw.gateway.ctx;
-    const requestPathQueries = watchQueries(gw);
-    const invoke = async (token: string) => {
-      const r = await gw.api('POST', `/api/v1/external-proxy/${SVC}/list-voices`, { token, body: {} });
-      BODIES.push(r.text);
-      return r;
-    };
+    const { gw, registry, requestPathQueries, invoke } = await listVoicesGateway(db, stub.url);
     try {
       await seedOrg(gw, 'acme');
       const acme = await seedKey(gw, 'acme');
@@ -241,15 +245,7 @@ for (const db of await databases()) {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end('{"ok":true}');
     });
-    const gw = await startGateway({ db, env: { PORTICO_BASE_URL_ELEVENLABS: stub.url } });
-    GATEWAYS.push(gw);
-    const { registry } = gw.gateway.ctx;
-    const requestPathQueries = watchQueries(gw);
-    const invoke = async (token: string): Promise<ApiResponse> => {
-      const r = await gw.api('POST', `/api/v1/external-proxy/${SVC}/list-voices`, { token, body: {} });
-      BODIES.push(r.text);
-      return r;
-    };
+    const { gw, registry, requestPathQueries, invoke } = await listVoicesGateway(db, stub.url);
     try {
       await seedOrg(gw, 'acme');
       const acme = await seedKey(gw, 'acme');

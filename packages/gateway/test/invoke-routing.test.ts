@@ -8,6 +8,28 @@ import { startGateway, expectError } from './helpers.ts';
 import { seedCredential, seedKey, seedOrg, startStub } from './fixtures.ts';
 import { matchInvoke } from '../src/proxy/route.ts';
 
+/**
+ * A get-voice invoke written by hand on a raw socket: the headers plus `head`, then each part of
+ * the body `gapMs` apart; resolves with everything the gateway sent once it closes.
+ */
+async function rawGetVoice(base: string, key: string, head: string, parts: string[], gapMs: number): Promise<{ raw: string; ms: number }> {
+  const socket = connect(Number(new URL(base).port), '127.0.0.1');
+  await once(socket, 'connect');
+  let raw = '';
+  socket.on('data', (d: Buffer) => (raw += d.toString()));
+  socket.on('error', () => {});
+  const t0 = performance.now();
+  socket.write(
+    `POST /api/v1/external-proxy/elevenlabs/get-voice HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${key}\r\nContent-Type: application/json\r\n${head}\r\n`,
+  );
+  for (const part of parts) {
+    await new Promise((r) => setTimeout(r, gapMs));
+    if (!socket.destroyed) socket.write(part);
+  }
+  await once(socket, 'close');
+  return { raw, ms: performance.now() - t0 };
+}
+
 test('matchInvoke: which requests take the invoke path', () => {
   const p = '/api/v1/external-proxy/';
   assert.deepEqual(matchInvoke('POST', `${p}elevenlabs/list-voices`), ['elevenlabs', 'list-voices']);
@@ -136,22 +158,7 @@ test('invoke bodies: whole with the headers, trickled in later, chunked, and too
     await seedOrg(gw, 'acme');
     const key = await seedKey(gw, 'acme');
     await seedCredential(gw, { service: 'elevenlabs', scope: 'platform', key: 'sk_platform_secret_1234' });
-    const { port } = new URL(gw.url);
-    const send = async (head: string, parts: string[]): Promise<string> => {
-      const socket = connect(Number(port), '127.0.0.1');
-      await once(socket, 'connect');
-      let raw = '';
-      socket.on('data', (d: Buffer) => (raw += d.toString()));
-      socket.write(
-        `POST /api/v1/external-proxy/elevenlabs/get-voice HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${key}\r\nContent-Type: application/json\r\nConnection: close\r\n${head}\r\n`,
-      );
-      for (const part of parts) {
-        await new Promise((r) => setTimeout(r, 80));
-        socket.write(part);
-      }
-      await once(socket, 'close');
-      return raw;
-    };
+    const send = async (head: string, parts: string[]): Promise<string> => (await rawGetVoice(gw.url, key, `Connection: close\r\n${head}`, parts, 80)).raw;
     const body = JSON.stringify({ path_params: { voice_id: 'v1' } });
     // Whole: the body is in the same write as the headers.
     const whole = await gw.api('POST', '/api/v1/external-proxy/elevenlabs/get-voice', { token: key, body: { path_params: { voice_id: 'v0' } } });
@@ -189,24 +196,7 @@ test('a body that stalls for PORTICO_BODY_TIMEOUT_MS gets 400 and a closed conne
     await seedOrg(gw, 'acme');
     const key = await seedKey(gw, 'acme');
     await seedCredential(gw, { service: 'elevenlabs', scope: 'platform', key: 'sk_platform_secret_1234' });
-    const { port } = new URL(gw.url);
-    const send = async (head: string, parts: string[], gapMs: number): Promise<{ raw: string; ms: number }> => {
-      const socket = connect(Number(port), '127.0.0.1');
-      await once(socket, 'connect');
-      let raw = '';
-      socket.on('data', (d: Buffer) => (raw += d.toString()));
-      socket.on('error', () => {});
-      const t0 = performance.now();
-      socket.write(
-        `POST /api/v1/external-proxy/elevenlabs/get-voice HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${key}\r\nContent-Type: application/json\r\n${head}\r\n`,
-      );
-      for (const part of parts) {
-        await new Promise((r) => setTimeout(r, gapMs));
-        if (!socket.destroyed) socket.write(part);
-      }
-      await once(socket, 'close');
-      return { raw, ms: performance.now() - t0 };
-    };
+    const send = (head: string, parts: string[], gapMs: number) => rawGetVoice(gw.url, key, head, parts, gapMs);
     // Stalled: 10 of 60 bytes, then nothing. The connection is kept open by the client (keep-alive).
     const stalled = await send('Content-Length: 60\r\n', ['{"path_params"'], 10);
     assert.match(stalled.raw, /^HTTP\/1\.1 400 /);
