@@ -6,7 +6,9 @@ import { connect } from 'node:net';
 import { once } from 'node:events';
 import { startGateway, expectError } from './helpers.ts';
 import { seedCredential, seedKey, seedOrg, startStub } from './fixtures.ts';
+import { Client } from 'undici';
 import { matchInvoke } from '../src/proxy/route.ts';
+import { flushUsage } from '../src/limits/index.ts';
 
 /**
  * A get-voice invoke written by hand on a raw socket: the headers plus `head`, then each part of
@@ -216,6 +218,53 @@ test('a body that stalls for PORTICO_BODY_TIMEOUT_MS gets 400 and a closed conne
     assert.match(slow.raw, /^HTTP\/1\.1 200 /);
     assert.equal(stub.requests.length, 2, 'the stalled request never reached the upstream');
   } finally {
+    await gw.close();
+    await stub.close();
+  }
+});
+
+test('one keep-alive connection switching API keys gets each key its own principal; a key revoked meanwhile is refused', async () => {
+  const stub = await startStub((_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+  });
+  const gw = await startGateway({ env: { PORTICO_BASE_URL_ELEVENLABS: stub.url } });
+  const client = new Client(gw.url, { pipelining: 1 });
+  try {
+    await seedOrg(gw, 'acme');
+    await seedOrg(gw, 'beta');
+    const a = await seedKey(gw, 'acme');
+    const b = await seedKey(gw, 'beta');
+    await seedCredential(gw, { service: 'elevenlabs', scope: 'platform', key: 'sk_platform_secret_1234' });
+    const call = async (key: string) => {
+      const r = await client.request({
+        path: '/api/v1/external-proxy/elevenlabs/list-voices',
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: '{}',
+      });
+      const text = await r.body.text();
+      return { status: r.statusCode, text };
+    };
+    assert.equal((await call(a)).status, 200);
+    assert.equal((await call(b)).status, 200);
+    const k = await gw.api('POST', '/api/v1/admin/organizations/acme/api-keys', { token: gw.adminToken, body: { name: 'later' } });
+    assert.equal(k.status, 201);
+    assert.equal((await call(k.body.key)).status, 200);
+    const revoked = await gw.api('DELETE', `/api/v1/admin/organizations/acme/api-keys/${k.body.id}`, { token: gw.adminToken });
+    assert.ok(revoked.status === 200 || revoked.status === 204, revoked.text);
+    const after = await call(k.body.key);
+    assert.equal(after.status, 401);
+    assert.match(after.text, /"code":"invalid_token"/);
+    assert.equal((await call('ptk_not_a_real_key_000000000000000000000000000000000000000')).status, 401);
+    assert.equal((await call(a)).status, 200);
+    // Usage tells which organization each request was counted for.
+    await flushUsage(gw.gateway.ctx);
+    const rows = await gw.gateway.ctx.store.db.selectFrom('usage_rollups').select(['organization', 'requests']).execute();
+    const per = (org: string) => rows.filter((r) => r.organization === org).reduce((n, r) => n + Number(r.requests), 0);
+    assert.equal(per('acme'), 3, 'a, the later key, a again (a refused key has no organization to count for)');
+    assert.equal(per('beta'), 1);
+  } finally {
+    await client.close();
     await gw.close();
     await stub.close();
   }

@@ -13,6 +13,23 @@ export function hashToken(token: string): string {
   return hash('sha256', token, 'hex');
 }
 
+const DIGEST = Symbol('portico.tokenDigest');
+type Remembers = { [DIGEST]?: { token: string; digest: string } };
+
+/**
+ * `hashToken`, remembered on the connection (the request's socket): a keep-alive client sends the
+ * same key with every request, and hashing it is a good part of authentication's cost. The key
+ * lives as long as the socket, which already holds it in each request's headers.
+ */
+export function connectionTokenHash(connection: object, token: string): string {
+  const c = connection as Remembers;
+  const last = c[DIGEST];
+  if (last !== undefined && last.token === token) return last.digest;
+  const digest = hashToken(token);
+  c[DIGEST] = { token, digest };
+  return digest;
+}
+
 /** Constant-time comparison (of digests, so lengths never leak either). */
 export function safeEqual(a: string, b: string): boolean {
   return timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());

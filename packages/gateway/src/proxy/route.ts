@@ -211,7 +211,7 @@ function callerOf(ctx: Context, call: InvokeCall): OrgView {
   const { req, own } = call;
   const origin = req.headers.origin;
   if (origin !== undefined && corsConfiguredNow(ctx, origin)) Object.assign(own, corsAnswerHeaders(origin));
-  const principal = authenticateNow(ctx.registry, ctx.config.adminToken, req.headers.authorization);
+  const principal = authenticateNow(ctx.registry, ctx.config.adminToken, req.headers.authorization, req.socket ?? undefined);
   call.principal = principal;
   if (principal.kind === 'apikey' && own['access-control-allow-origin'] !== undefined) {
     const keyOrg = ctx.registry.orgNow(principal.organization);
