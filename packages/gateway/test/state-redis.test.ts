@@ -128,6 +128,26 @@ test('one batch of admits applies every limit in order: concurrency, then the mo
   }
 });
 
+test('bursts larger than one script run: every admit answered, every release applied', { skip }, async () => {
+  const prefix = redisPrefix();
+  const [a] = await states(1, prefix);
+  try {
+    const lim = { concurrent_requests: 450, requests_per_minute: 100_000 };
+    const first = await Promise.all(Array.from({ length: 500 }, () => a!.limits.admit(input(lim))));
+    assert.equal(first.filter((r) => r.verdict === 'ok').length, 450);
+    assert.equal(first.filter((r) => r.verdict === 'concurrency').length, 50);
+    // 450 releases and 450 admits in one turn: more than one script carries or admits.
+    for (const r of first) r.lease?.release();
+    const second = await Promise.all(Array.from({ length: 450 }, () => a!.limits.admit(input(lim))));
+    assert.equal(second.filter((r) => r.verdict === 'ok').length, 450);
+    for (const r of second) r.lease?.release();
+    await sleep(50);
+    assert.equal((await a!.limits.admit(input(lim))).verdict, 'ok');
+  } finally {
+    await closeAll([a!], prefix);
+  }
+});
+
 test('concurrency leases: renewed while held, released at once, expired when the holder dies', { skip }, async () => {
   const prefix = redisPrefix();
   const [a, b] = await states(2, prefix, 1000);

@@ -290,9 +290,11 @@ export class RedisLimits implements LimitStore {
   private readonly seeded = new Set<string>();
   private readonly leases = new Map<string, string>();
   private timer: NodeJS.Timeout | null = null;
-  private readonly releases = new Map<string, string[]>();
-  /** Admits waiting for this event-loop turn's script run, per organization and limits. */
-  private readonly batches = new Map<string, { waiting: Waiting[] }>();
+  /** Lease ids released this turn, per lease key (`carried`: a script of this turn took its share). */
+  private readonly releases = new Map<string, string[] & { carried?: boolean }>();
+  /** Admits waiting for this event-loop turn's script runs, and the batch still filling per organization and limits. */
+  private batches: Waiting[][] = [];
+  private readonly filling = new Map<string, Waiting[]>();
   private scheduled = false;
 
   constructor(link: RedisLink, leaseMs: number) {
@@ -321,13 +323,14 @@ export class RedisLimits implements LimitStore {
     // Joins the organization's batch for this event-loop turn (same limits and month).
     const group = `${org}|${month}|${l.requests_per_minute}|${l.concurrent_requests}|${l.monthly_requests}|${l.monthly_units}`;
     return new Promise((resolve) => {
-      let batch = this.batches.get(group);
-      if (batch === undefined || batch.waiting.length >= MAX_BATCH) {
-        batch = { waiting: [] };
-        this.batches.set(group, batch);
+      let batch = this.filling.get(group);
+      if (batch === undefined || batch.length >= MAX_BATCH) {
+        batch = [];
+        this.filling.set(group, batch);
+        this.batches.push(batch);
         this.schedule();
       }
-      batch.waiting.push({ input, resolve });
+      batch.push({ input, resolve });
     });
   }
 
@@ -344,16 +347,18 @@ export class RedisLimits implements LimitStore {
    */
   private send(): void {
     this.scheduled = false;
-    const batches = [...this.batches.values()];
-    this.batches.clear();
+    const batches = this.batches;
+    this.batches = [];
+    this.filling.clear();
     const sends: [Waiting[], string[]][] = [];
-    for (const { waiting } of batches) {
-      const leaseKey = this.key(waiting[0]!.input.org, 'lease');
-      const released = this.releases.get(leaseKey) ?? [];
-      this.releases.delete(leaseKey);
-      sends.push([waiting, released]);
+    for (const waiting of batches) {
+      // The organization's first batch carries its releases; Lua unpacks at most a few thousand
+      // values, so a larger burst goes by ZREM below, which Redis runs before the scripts.
+      const all = this.releases.get(this.key(waiting[0]!.input.org, 'lease'));
+      sends.push([waiting, all === undefined || all.carried ? [] : all.splice(0, MAX_BATCH)]);
+      if (all !== undefined) all.carried = true;
     }
-    if (this.link.usable()) for (const [key, ids] of this.releases) this.link.client.zrem(key, ...ids).catch(() => {});
+    if (this.link.usable()) for (const [key, ids] of this.releases) if (ids.length > 0) this.link.client.zrem(key, ...ids).catch(() => {});
     this.releases.clear();
     for (const [waiting, released] of sends) void this.sendBatch(waiting, released);
   }
