@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { createLogger } from '../src/logger.ts';
 import { NO_LIMITS, type Limits } from '../src/registry.ts';
 import { MemoryIdempotency, type AdmitInput, type SharedState } from '../src/state/index.ts';
-import { RedisState } from '../src/state/redis.ts';
+import { Redis } from 'ioredis';
+import { RedisState, blockSize } from '../src/state/redis.ts';
 import { REDIS_URL } from './helpers.ts';
 import { dropRedisPrefix, redisAvailable, redisPrefix, sleep } from './scaleout-helpers.ts';
 
@@ -145,6 +146,72 @@ test('bursts larger than one script run: every admit answered, every release app
     assert.equal((await a!.limits.admit(input(lim))).verdict, 'ok');
   } finally {
     await closeAll([a!], prefix);
+  }
+});
+
+/** Admits `total` requests on `state`, `perTurn` at a time (each group in its own event-loop turn). */
+async function admitInTurns(state: RedisState, lim: Partial<Limits>, total: number, perTurn: number, org = 'acme') {
+  const out = [];
+  for (let done = 0; done < total; done += perTurn) {
+    out.push(...(await Promise.all(Array.from({ length: Math.min(perTurn, total - done) }, () => state.limits.admit(input(lim, { org }))))));
+    await new Promise((r) => setImmediate(r));
+  }
+  return out;
+}
+
+test('large limits: a busy process takes permits in advance, skips most round trips, and the limit still holds across instances', { skip }, async () => {
+  assert.equal(blockSize({ ...NO_LIMITS, requests_per_minute: 60 }), 1, 'small limits are exact');
+  assert.equal(blockSize({ ...NO_LIMITS, requests_per_minute: 5000, monthly_requests: 10 ** 9 }), 1, 'monthly quotas are exact');
+  assert.equal(blockSize({ ...NO_LIMITS, requests_per_minute: 10 ** 9, concurrent_requests: 100_000 }), 32);
+  const prefix = redisPrefix();
+  const list = await states(3, prefix);
+  try {
+    // Round trips: count the admit scripts Redis runs for 300 admits in 150 turns of one instance.
+    const watcher = new Redis(REDIS_URL);
+    const monitor = await watcher.monitor();
+    let scripts = 0;
+    monitor.on('monitor', (_time: string, args: string[]) => {
+      if (/^evalsha$|^eval$/i.test(args[0] ?? '') && args.some((a) => a.startsWith(prefix) && a.endsWith(':win'))) scripts++;
+    });
+    const warmLim = { requests_per_minute: 1_000_000, concurrent_requests: 10_000 };
+    const warm = await admitInTurns(list[0]!, warmLim, 300, 2);
+    assert.ok(warm.every((r) => r.verdict === 'ok'));
+    for (const r of warm) r.lease?.release();
+    await sleep(50);
+    monitor.disconnect();
+    watcher.disconnect();
+    assert.ok(scripts > 0 && scripts < 100, `${scripts} admit scripts for 300 admits in 150 turns`);
+
+    // "At most N" across three busy instances: 7,500 attempts against a per-minute limit of 5,000.
+    const lim = { requests_per_minute: 5000 };
+    const all = (await Promise.all(list.map((st) => admitInTurns(st, lim, 2500, 3, 'beta')))).flat();
+    const ok = all.filter((r) => r.verdict === 'ok');
+    assert.ok(ok.length <= 5000, `${ok.length} admitted`);
+    assert.ok(ok.length >= 4900, `${ok.length} admitted: permits taken in advance may refuse a little early, not much`);
+    assert.ok(
+      all.every((r) => r.windowCount <= 5000),
+      'no answer reports a window over the limit',
+    );
+  } finally {
+    await closeAll(list, prefix);
+  }
+});
+
+test('permits taken in advance give their concurrency slots back when nobody comes for them', { skip }, async () => {
+  const prefix = redisPrefix();
+  const [a, b] = await states(2, prefix, 1000);
+  try {
+    const lim = { concurrent_requests: 300 };
+    const burst = await admitInTurns(a!, lim, 200, 1);
+    assert.ok(burst.every((r) => r.verdict === 'ok'));
+    for (const r of burst) r.lease?.release();
+    // a is idle now; within its allowance time and one renewal tick, its spare slots are back.
+    await sleep(700);
+    const all = await Promise.all(Array.from({ length: 301 }, () => b!.limits.admit(input(lim))));
+    assert.equal(all.filter((r) => r.verdict === 'ok').length, 300);
+    for (const r of all) r.lease?.release();
+  } finally {
+    await closeAll([a!, b!], prefix);
   }
 });
 

@@ -14,15 +14,18 @@ import { randomBytes } from 'node:crypto';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import type { AdmitInput, AdmitResult, IdempotencyRecord, IdempotencyStore, LimitStore, Reservation, ReserveResult, StoredResponse } from './index.ts';
+import type { Limits } from '../registry.ts';
 import { IDEMPOTENCY_TTL_MS } from './index.ts';
 import { BusState, type Bus, type BusMessage } from './bus.ts';
 import { MemoryLimits } from './memory.ts';
 
 // KEYS: window zset, lease zset, month requests, month units.
-// ARGV: rpm, concurrent, monthly requests, monthly units (-1 = none), lease ms, month ttl s, the
-// number r of leases to release first, those r lease ids, then one id per request to admit, in
-// arrival order (the requests of one organization that arrived in the same event-loop turn, and
-// the leases its finished requests gave back: one script run and one reply for all of them).
+// ARGV: rpm, concurrent, monthly requests, monthly units (-1 = none), lease ms, month ttl s,
+// ahead ms (window entries are dated that far ahead: permits a process keeps for a moment count
+// from the latest time they can be used), the number r of leases to release first, those r lease
+// ids, then one id per request to admit, in arrival order (the requests of one organization that
+// arrived in the same event-loop turn, then any permits asked in advance, and the leases its
+// finished requests gave back: one script run and one reply for all of them).
 // Returns {verdict (0 ok, 1 rate, 2 concurrency, 3 quota), requests in window, ms to window reset}
 // per id, flattened.
 const ADMIT_LUA = `
@@ -30,8 +33,8 @@ redis.replicate_commands()
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local rpm, conc, mreq, munits = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
-local lease, ttl, released = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
-if released > 0 then redis.call('ZREM', KEYS[2], unpack(ARGV, 8, 7 + released)) end
+local lease, ttl, ahead, released = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8])
+if released > 0 then redis.call('ZREM', KEYS[2], unpack(ARGV, 9, 8 + released)) end
 local count, oldest, held, reqs, units = 0, -1, 0, 0, 0
 if rpm >= 0 then
   redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - 60000)
@@ -45,7 +48,7 @@ end
 if mreq >= 0 then reqs = tonumber(redis.call('GET', KEYS[3]) or '0') end
 if munits >= 0 then units = tonumber(redis.call('GET', KEYS[4]) or '0') end
 local out, win, leases, admitted = {}, {}, {}, 0
-for i = 8 + released, #ARGV do
+for i = 9 + released, #ARGV do
   local verdict = 0
   if mreq >= 0 and reqs >= mreq then verdict = 3
   elseif munits >= 0 and units >= munits then verdict = 3
@@ -55,10 +58,10 @@ for i = 8 + released, #ARGV do
     admitted = admitted + 1
     reqs = reqs + 1
     if rpm >= 0 then
-      win[#win + 1] = now
+      win[#win + 1] = now + ahead
       win[#win + 1] = ARGV[i]
       count = count + 1
-      if oldest < 0 then oldest = now end
+      if oldest < 0 then oldest = now + ahead end
     end
     if conc >= 0 then
       leases[#leases + 1] = now + lease
@@ -282,6 +285,64 @@ interface Waiting {
   resolve: (r: AdmitResult | Promise<AdmitResult>) => void;
 }
 
+interface Batch {
+  group: string;
+  /** Permits asked in advance with it (see RedisLimits.advance). */
+  extra: number;
+  waiting: Waiting[];
+}
+
+interface Permit {
+  /** The window count it was given, and its concurrency slot (null without a concurrency limit). */
+  windowCount: number;
+  lease: AdmitResult['lease'];
+  /** Unused from then on, it is given back (its slot; its window entry simply counts). */
+  until: number;
+  resetAt: number;
+}
+
+/** Permits taken in advance for one organization and its limits, oldest first. */
+class Allowance {
+  private permits: Permit[] = [];
+
+  add(p: Permit): void {
+    this.permits.push(p);
+  }
+
+  /** The oldest permit still usable at `now`; expired ones are given back on the way. */
+  take(now: number): Permit | undefined {
+    for (let p = this.permits.shift(); p !== undefined; p = this.permits.shift()) {
+      if (now < p.until) return p;
+      p.lease?.release();
+    }
+    return undefined;
+  }
+
+  /** Gives back every permit expired at `now`; true when none is left. */
+  expire(now: number): boolean {
+    while (this.permits.length > 0 && now >= this.permits[0]!.until) this.permits.shift()!.lease?.release();
+    return this.permits.length === 0;
+  }
+}
+
+/** How long permits taken in advance may wait for a request. */
+const ALLOWANCE_MS = 100;
+/** The most permits taken in advance at once. */
+const MAX_BLOCK = 32;
+
+/**
+ * Permits per advance for these limits: at most 0.1% of a per-minute limit and 1% of a
+ * concurrency limit, so that what one process holds unused is a small share; 1 (none in advance)
+ * with monthly quotas, which are counted exactly.
+ */
+export function blockSize(l: Limits): number {
+  if (l.monthly_requests !== null || l.monthly_units !== null) return 1;
+  let k = MAX_BLOCK;
+  if (l.requests_per_minute !== null) k = Math.min(k, Math.floor(l.requests_per_minute / 1000));
+  if (l.concurrent_requests !== null) k = Math.min(k, Math.floor(l.concurrent_requests / 100));
+  return Math.max(1, k);
+}
+
 export class RedisLimits implements LimitStore {
   private readonly link: RedisLink;
   private readonly leaseMs: number;
@@ -293,9 +354,14 @@ export class RedisLimits implements LimitStore {
   /** Lease ids released this turn, per lease key (`carried`: a script of this turn took its share). */
   private readonly releases = new Map<string, string[] & { carried?: boolean }>();
   /** Admits waiting for this event-loop turn's script runs, and the batch still filling per organization and limits. */
-  private batches: Waiting[][] = [];
-  private readonly filling = new Map<string, Waiting[]>();
+  private batches: Batch[] = [];
+  private readonly filling = new Map<string, Batch>();
   private scheduled = false;
+  /** Permits taken in advance per organization and limits (see `advance`), and its recent admits. */
+  private readonly allowances = new Map<string, Allowance>();
+  private readonly recent = new Map<string, { since: number; n: number }>();
+  /** Groups with permits asked in advance and not answered yet (one such ask at a time). */
+  private readonly asking = new Set<string>();
 
   constructor(link: RedisLink, leaseMs: number) {
     this.link = link;
@@ -320,18 +386,45 @@ export class RedisLimits implements LimitStore {
       this.link.failed(err);
       return this.fallback.admit(input);
     }
-    // Joins the organization's batch for this event-loop turn (same limits and month).
     const group = `${org}|${month}|${l.requests_per_minute}|${l.concurrent_requests}|${l.monthly_requests}|${l.monthly_units}`;
+    const now = Date.now();
+    const permit = this.allowances.get(group)?.take(now);
+    if (permit !== undefined) return { verdict: 'ok', windowCount: permit.windowCount, windowResetMs: Math.max(0, permit.resetAt - now), lease: permit.lease };
+    // Joins the organization's batch for this event-loop turn (same limits and month).
     return new Promise((resolve) => {
       let batch = this.filling.get(group);
-      if (batch === undefined || batch.length >= MAX_BATCH) {
-        batch = [];
+      if (batch === undefined || batch.waiting.length >= MAX_BATCH) {
+        batch = { group, extra: batch === undefined ? this.advance(group, l, now) : 0, waiting: [] };
         this.filling.set(group, batch);
         this.batches.push(batch);
         this.schedule();
       }
-      batch.push({ input, resolve });
+      batch.waiting.push({ input, resolve });
     });
+  }
+
+  /**
+   * How many permits to ask for in advance with this turn's admits. A process that admits an
+   * organization's requests at a high rate takes a few more permits (window entries and
+   * concurrency slots) than it needs, and uses them for its next requests without a round trip.
+   * Limits stay "at most N" across processes: a permit counts in Redis from the moment it is
+   * taken (dated ALLOWANCE_MS ahead in the window), and one unused after ALLOWANCE_MS is given
+   * back (its slot) or simply counted (its window entry). So this only ever refuses a little
+   * early, and only for limits large enough that a block is a small share of them (blockSize).
+   */
+  private advance(group: string, l: Limits, now: number): number {
+    const k = blockSize(l);
+    if (k <= 1 || this.asking.has(group)) return 0;
+    let r = this.recent.get(group);
+    if (r === undefined || now - r.since >= ALLOWANCE_MS) {
+      r = { since: now, n: 0 };
+      this.recent.set(group, r);
+    }
+    r.n++;
+    // Hot: more turns with admits in the last ALLOWANCE_MS than a block holds.
+    if (r.n <= k) return 0;
+    this.asking.add(group);
+    return k;
   }
 
   /** Admits and lease releases of this event-loop turn go out together once it ends. */
@@ -350,23 +443,26 @@ export class RedisLimits implements LimitStore {
     const batches = this.batches;
     this.batches = [];
     this.filling.clear();
-    const sends: [Waiting[], string[]][] = [];
-    for (const waiting of batches) {
+    const sends: [Batch, string[]][] = [];
+    for (const batch of batches) {
       // The organization's first batch carries its releases; Lua unpacks at most a few thousand
       // values, so a larger burst goes by ZREM below, which Redis runs before the scripts.
-      const all = this.releases.get(this.key(waiting[0]!.input.org, 'lease'));
-      sends.push([waiting, all === undefined || all.carried ? [] : all.splice(0, MAX_BATCH)]);
+      const all = this.releases.get(this.key(batch.waiting[0]!.input.org, 'lease'));
+      sends.push([batch, all === undefined || all.carried ? [] : all.splice(0, MAX_BATCH)]);
       if (all !== undefined) all.carried = true;
     }
     if (this.link.usable()) for (const [key, ids] of this.releases) if (ids.length > 0) this.link.client.zrem(key, ...ids).catch(() => {});
     this.releases.clear();
-    for (const [waiting, released] of sends) void this.sendBatch(waiting, released);
+    for (const [batch, released] of sends) void this.sendBatch(batch, released);
   }
 
-  private async sendBatch(waiting: Waiting[], released: string[]): Promise<void> {
-    const { org, month, limits: l, monthTtlS } = waiting[0]!.input;
+  private async sendBatch(batch: Batch, released: string[]): Promise<void> {
+    const { waiting, extra } = batch;
+    const { org, month, limits: l, monthTtlS, id: firstId } = waiting[0]!.input;
     const keys = [this.key(org, 'win'), this.key(org, 'lease'), this.key(org, `req:${month}`), this.key(org, `units:${month}`)];
     const n = (v: number | null) => (v === null ? -1 : v);
+    const ids = waiting.map((w) => w.input.id);
+    for (let i = 0; i < extra; i++) ids.push(`${firstId}+${i}`);
     let out: number[];
     try {
       if (!this.link.usable()) throw new Error('redis not usable');
@@ -378,22 +474,36 @@ export class RedisLimits implements LimitStore {
         n(l.monthly_units),
         this.leaseMs,
         monthTtlS,
+        extra > 0 ? ALLOWANCE_MS : 0,
         released.length,
         ...released,
-        ...waiting.map((w) => w.input.id),
+        ...ids,
       );
       if (this.link.outage) this.link.recovered();
     } catch (err) {
       // Unsent releases expire with their lease time.
+      if (extra > 0) this.asking.delete(batch.group);
       if (this.link.usable()) this.link.failed(err);
       for (const w of waiting) w.resolve(this.fallback.admit(w.input));
       return;
     }
-    waiting.forEach((w, i) => {
+    const at = Date.now();
+    const resultOf = (i: number): AdmitResult => {
       const verdict = VERDICTS[out[i * 3]!] ?? 'ok';
-      const lease = verdict === 'ok' && l.concurrent_requests !== null ? this.lease(keys[1]!, w.input.id) : null;
-      w.resolve({ verdict, windowCount: out[i * 3 + 1]!, windowResetMs: Math.max(0, out[i * 3 + 2]!), lease });
-    });
+      const lease = verdict === 'ok' && l.concurrent_requests !== null ? this.lease(keys[1]!, ids[i]!) : null;
+      return { verdict, windowCount: out[i * 3 + 1]!, windowResetMs: Math.max(0, out[i * 3 + 2]!), lease };
+    };
+    waiting.forEach((w, i) => w.resolve(resultOf(i)));
+    if (extra === 0) return;
+    this.asking.delete(batch.group);
+    let allowance = this.allowances.get(batch.group);
+    for (let i = waiting.length; i < ids.length; i++) {
+      const r = resultOf(i);
+      if (r.verdict !== 'ok') continue;
+      allowance ??= new Allowance();
+      allowance.add({ windowCount: r.windowCount, lease: r.lease, until: at + ALLOWANCE_MS, resetAt: at + r.windowResetMs });
+    }
+    if (allowance !== undefined) this.allowances.set(batch.group, allowance);
   }
 
   private lease(key: string, id: string): AdmitResult['lease'] {
@@ -419,6 +529,9 @@ export class RedisLimits implements LimitStore {
 
   /** One pipeline a tick extends every lease this process holds (streams still running). */
   private renew(): void {
+    // Permits nobody came for give their slots back (else they would be renewed for ever).
+    const now = Date.now();
+    for (const [group, a] of this.allowances) if (a.expire(now)) this.allowances.delete(group);
     if (this.leases.size === 0) {
       clearInterval(this.timer!);
       this.timer = null;
