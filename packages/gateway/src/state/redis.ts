@@ -360,8 +360,9 @@ export class RedisLimits implements LimitStore {
   /** Permits taken in advance per organization and limits (see `advance`), and its recent admits. */
   private readonly allowances = new Map<string, Allowance>();
   private readonly recent = new Map<string, { since: number; n: number }>();
-  /** Groups with permits asked in advance and not answered yet (one such ask at a time). */
+  /** Groups with permits asked in advance and not answered yet (one such ask at a time), and this turn's asks. */
   private readonly asking = new Set<string>();
+  private readonly asks = new Map<string, number>();
 
   constructor(link: RedisLink, leaseMs: number) {
     this.link = link;
@@ -388,43 +389,47 @@ export class RedisLimits implements LimitStore {
     }
     const group = `${org}|${month}|${l.requests_per_minute}|${l.concurrent_requests}|${l.monthly_requests}|${l.monthly_units}`;
     const now = Date.now();
+    const ask = this.advance(group, l, now);
     const permit = this.allowances.get(group)?.take(now);
     if (permit !== undefined) return { verdict: 'ok', windowCount: permit.windowCount, windowResetMs: Math.max(0, permit.resetAt - now), lease: permit.lease };
     // Joins the organization's batch for this event-loop turn (same limits and month).
     return new Promise((resolve) => {
       let batch = this.filling.get(group);
       if (batch === undefined || batch.waiting.length >= MAX_BATCH) {
-        batch = { group, extra: batch === undefined ? this.advance(group, l, now) : 0, waiting: [] };
+        batch = { group, extra: 0, waiting: [] };
         this.filling.set(group, batch);
         this.batches.push(batch);
         this.schedule();
       }
       batch.waiting.push({ input, resolve });
+      // Asked with the organization's last batch of the turn, after every request of the turn.
+      if (ask > 0 && !this.asking.has(group)) {
+        this.asking.add(group);
+        this.asks.set(group, ask);
+      }
     });
   }
 
   /**
-   * How many permits to ask for in advance with this turn's admits. A process that admits an
-   * organization's requests at a high rate takes a few more permits (window entries and
-   * concurrency slots) than it needs, and uses them for its next requests without a round trip.
-   * Limits stay "at most N" across processes: a permit counts in Redis from the moment it is
-   * taken (dated ALLOWANCE_MS ahead in the window), and one unused after ALLOWANCE_MS is given
-   * back (its slot) or simply counted (its window entry). So this only ever refuses a little
-   * early, and only for limits large enough that a block is a small share of them (blockSize).
+   * How many permits to ask for in advance with this turn's admits (called for every admit). A
+   * process that admits an organization's requests at a high rate takes a few more permits
+   * (window entries and concurrency slots) than it needs, and uses them for its next requests
+   * without a round trip. Limits stay "at most N" across processes: a permit counts in Redis from
+   * the moment it is taken (dated ALLOWANCE_MS ahead in the window), and one unused after
+   * ALLOWANCE_MS is given back (its slot) or simply counted (its window entry). So this only ever
+   * refuses a little early, and only for limits large enough that a block is a small share of
+   * them (blockSize). One ask at a time per organization.
    */
   private advance(group: string, l: Limits, now: number): number {
     const k = blockSize(l);
-    if (k <= 1 || this.asking.has(group)) return 0;
+    if (k <= 1) return 0;
     let r = this.recent.get(group);
     if (r === undefined || now - r.since >= ALLOWANCE_MS) {
       r = { since: now, n: 0 };
       this.recent.set(group, r);
     }
-    r.n++;
-    // Hot: more turns with admits in the last ALLOWANCE_MS than a block holds.
-    if (r.n <= k) return 0;
-    this.asking.add(group);
-    return k;
+    // Hot: more admits in the last ALLOWANCE_MS than a block holds.
+    return ++r.n > k ? k : 0;
   }
 
   /** Admits and lease releases of this event-loop turn go out together once it ends. */
@@ -442,6 +447,8 @@ export class RedisLimits implements LimitStore {
     this.scheduled = false;
     const batches = this.batches;
     this.batches = [];
+    for (const [group, k] of this.asks) this.filling.get(group)!.extra = k;
+    this.asks.clear();
     this.filling.clear();
     const sends: [Batch, string[]][] = [];
     for (const batch of batches) {
