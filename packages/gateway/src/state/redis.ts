@@ -351,8 +351,8 @@ export class RedisLimits implements LimitStore {
   private readonly seeded = new Set<string>();
   private readonly leases = new Map<string, string>();
   private timer: NodeJS.Timeout | null = null;
-  /** Lease ids released this turn, per lease key (`carried`: a script of this turn took its share). */
-  private readonly releases = new Map<string, string[] & { carried?: boolean }>();
+  /** Lease ids released this turn, per lease key. */
+  private readonly releases = new Map<string, string[]>();
   /** Admits waiting for this event-loop turn's script runs, and the batch still filling per organization and limits. */
   private batches: Batch[] = [];
   private readonly filling = new Map<string, Batch>();
@@ -451,12 +451,14 @@ export class RedisLimits implements LimitStore {
     this.asks.clear();
     this.filling.clear();
     const sends: [Batch, string[]][] = [];
+    const carried = new Set<string>();
     for (const batch of batches) {
       // The organization's first batch carries its releases; Lua unpacks at most a few thousand
       // values, so a larger burst goes by ZREM below, which Redis runs before the scripts.
-      const all = this.releases.get(this.key(batch.waiting[0]!.input.org, 'lease'));
-      sends.push([batch, all === undefined || all.carried ? [] : all.splice(0, MAX_BATCH)]);
-      if (all !== undefined) all.carried = true;
+      const key = this.key(batch.waiting[0]!.input.org, 'lease');
+      const all = carried.has(key) ? undefined : this.releases.get(key);
+      carried.add(key);
+      sends.push([batch, all === undefined ? [] : all.splice(0, MAX_BATCH)]);
     }
     if (this.link.usable()) for (const [key, ids] of this.releases) if (ids.length > 0) this.link.client.zrem(key, ...ids).catch(() => {});
     this.releases.clear();
