@@ -360,6 +360,7 @@ export class RedisLimits implements LimitStore {
   /** Permits taken in advance per organization and limits (see `advance`), and its recent admits. */
   private readonly allowances = new Map<string, Allowance>();
   private readonly recent = new Map<string, { since: number; n: number }>();
+  private expiring: NodeJS.Timeout | null = null;
   /** Groups with permits asked in advance and not answered yet (one such ask at a time), and this turn's asks. */
   private readonly asking = new Set<string>();
   private readonly asks = new Map<string, number>();
@@ -512,7 +513,25 @@ export class RedisLimits implements LimitStore {
       allowance ??= new Allowance();
       allowance.add({ windowCount: r.windowCount, lease: r.lease, until: at + ALLOWANCE_MS, resetAt: at + r.windowResetMs });
     }
-    if (allowance !== undefined) this.allowances.set(batch.group, allowance);
+    if (allowance !== undefined) {
+      this.allowances.set(batch.group, allowance);
+      this.expireSoon();
+    }
+  }
+
+  /**
+   * Permits nobody came for give their slots back once their ALLOWANCE_MS are over, on a timer of
+   * their own: the lease renewal tick (a third of the lease time) would hold them for seconds.
+   */
+  private expireSoon(): void {
+    if (this.expiring !== null) return;
+    this.expiring = setTimeout(() => {
+      this.expiring = null;
+      const now = Date.now();
+      for (const [group, a] of this.allowances) if (a.expire(now)) this.allowances.delete(group);
+      if (this.allowances.size > 0) this.expireSoon();
+    }, ALLOWANCE_MS);
+    this.expiring.unref();
   }
 
   private lease(key: string, id: string): AdmitResult['lease'] {
@@ -538,9 +557,6 @@ export class RedisLimits implements LimitStore {
 
   /** One pipeline a tick extends every lease this process holds (streams still running). */
   private renew(): void {
-    // Permits nobody came for give their slots back (else they would be renewed for ever).
-    const now = Date.now();
-    for (const [group, a] of this.allowances) if (a.expire(now)) this.allowances.delete(group);
     if (this.leases.size === 0) {
       clearInterval(this.timer!);
       this.timer = null;
@@ -572,6 +588,8 @@ export class RedisLimits implements LimitStore {
   async close(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    if (this.expiring) clearTimeout(this.expiring);
+    this.expiring = null;
   }
 }
 
