@@ -32,6 +32,28 @@ async function rawGetVoice(base: string, key: string, head: string, parts: strin
   return { raw, ms: performance.now() - t0 };
 }
 
+/**
+ * A stub upstream answering with `handler`, a gateway in front of it (with `env`), and
+ * organization acme with an API key and a platform ElevenLabs credential.
+ */
+async function acmeGateway(handler: Parameters<typeof startStub>[0], env: Record<string, string> = {}) {
+  const stub = await startStub(handler);
+  const gw = await startGateway({ env: { PORTICO_BASE_URL_ELEVENLABS: stub.url, ...env } });
+  const close = async (): Promise<void> => {
+    await gw.close();
+    await stub.close();
+  };
+  try {
+    await seedOrg(gw, 'acme');
+    const key = await seedKey(gw, 'acme');
+    await seedCredential(gw, { service: 'elevenlabs', scope: 'platform', key: 'sk_platform_secret_1234' });
+    return { stub, gw, key, close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
+
 test('matchInvoke: which requests take the invoke path', () => {
   const p = '/api/v1/external-proxy/';
   assert.deepEqual(matchInvoke('POST', `${p}elevenlabs/list-voices`), ['elevenlabs', 'list-voices']);
@@ -54,14 +76,10 @@ test('matchInvoke: which requests take the invoke path', () => {
 });
 
 test('invoke paths: trailing slash, query string and encoded segments; other methods 405; not an invoke 404 or 400', async () => {
-  const stub = await startStub((_req, res) => {
+  const { stub, gw, key, close } = await acmeGateway((_req, res) => {
     res.writeHead(200, { 'content-type': 'application/json' }).end('{"voices":[]}');
   });
-  const gw = await startGateway({ env: { PORTICO_BASE_URL_ELEVENLABS: stub.url } });
   try {
-    await seedOrg(gw, 'acme');
-    const key = await seedKey(gw, 'acme');
-    await seedCredential(gw, { service: 'elevenlabs', scope: 'platform', key: 'sk_platform_secret_1234' });
     const base = '/api/v1/external-proxy/elevenlabs';
     for (const path of [`${base}/list-voices/`, `${base}/list-voices?ignored=1`, '/api/v1/external-proxy/eleven%6Cabs/list%2Dvoices']) {
       const r = await gw.api('POST', path, { token: key, body: {} });
@@ -90,20 +108,18 @@ test('invoke paths: trailing slash, query string and encoded segments; other met
     }
     assert.equal(stub.requests.length, 4, 'none of the refused requests reached the upstream');
   } finally {
-    await gw.close();
-    await stub.close();
+    await close();
   }
 });
 
 test('an invoke writes one log line with its request id, status and upstream status', async () => {
-  const stub = await startStub((_req, res) => {
-    res.writeHead(200, { 'content-type': 'application/json' }).end('{"voices":[]}');
-  });
-  const gw = await startGateway({ env: { PORTICO_BASE_URL_ELEVENLABS: stub.url, PORTICO_LOG_LEVEL: 'info' } });
+  const { gw, key, close } = await acmeGateway(
+    (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"voices":[]}');
+    },
+    { PORTICO_LOG_LEVEL: 'info' },
+  );
   try {
-    await seedOrg(gw, 'acme');
-    const key = await seedKey(gw, 'acme');
-    await seedCredential(gw, { service: 'elevenlabs', scope: 'platform', key: 'sk_platform_secret_1234' });
     const ok = await gw.api('POST', '/api/v1/external-proxy/elevenlabs/list-voices', { token: key, body: {}, headers: { 'x-request-id': 'rid-log-1' } });
     assert.equal(ok.status, 200);
     const bad = await gw.api('POST', '/api/v1/external-proxy/elevenlabs/nope', { token: key, body: {}, headers: { 'x-request-id': 'rid-log-2' } });
@@ -118,8 +134,7 @@ test('an invoke writes one log line with its request id, status and upstream sta
     assert.equal(line('rid-log-2').upstream_status, null);
     assert.ok(!gw.logs.some((l) => l.includes(key)), 'the API key is never logged');
   } finally {
-    await gw.close();
-    await stub.close();
+    await close();
   }
 });
 
@@ -152,14 +167,13 @@ test('an invoke that arrives while the gateway shuts down gets 503 in the envelo
 });
 
 test('invoke bodies: whole with the headers, trickled in later, chunked, and too large without a Content-Length', async () => {
-  const stub = await startStub((req, res) => {
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ url: req.url }));
-  });
-  const gw = await startGateway({ env: { PORTICO_BASE_URL_ELEVENLABS: stub.url, PORTICO_BODY_LIMIT: '1024' } });
+  const { stub, gw, key, close } = await acmeGateway(
+    (req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ url: req.url }));
+    },
+    { PORTICO_BODY_LIMIT: '1024' },
+  );
   try {
-    await seedOrg(gw, 'acme');
-    const key = await seedKey(gw, 'acme');
-    await seedCredential(gw, { service: 'elevenlabs', scope: 'platform', key: 'sk_platform_secret_1234' });
     const send = async (head: string, parts: string[]): Promise<string> => (await rawGetVoice(gw.url, key, `Connection: close\r\n${head}`, parts, 80)).raw;
     const body = JSON.stringify({ path_params: { voice_id: 'v1' } });
     // Whole: the body is in the same write as the headers.
@@ -183,21 +197,19 @@ test('invoke bodies: whole with the headers, trickled in later, chunked, and too
     assert.match(broken, /"message":"Request body is not valid JSON."/);
     assert.equal(stub.requests.length, 3);
   } finally {
-    await gw.close();
-    await stub.close();
+    await close();
   }
 });
 
 test('a body that stalls for PORTICO_BODY_TIMEOUT_MS gets 400 and a closed connection; a slow steady body and a slow upstream do not', async () => {
-  const stub = await startStub(async (req, res) => {
-    if (req.url?.includes('slow')) await new Promise((r) => setTimeout(r, 900));
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ url: req.url }));
-  });
-  const gw = await startGateway({ env: { PORTICO_BASE_URL_ELEVENLABS: stub.url, PORTICO_BODY_TIMEOUT_MS: '400' } });
+  const { stub, gw, key, close } = await acmeGateway(
+    async (req, res) => {
+      if (req.url?.includes('slow')) await new Promise((r) => setTimeout(r, 900));
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ url: req.url }));
+    },
+    { PORTICO_BODY_TIMEOUT_MS: '400' },
+  );
   try {
-    await seedOrg(gw, 'acme');
-    const key = await seedKey(gw, 'acme');
-    await seedCredential(gw, { service: 'elevenlabs', scope: 'platform', key: 'sk_platform_secret_1234' });
     const send = (head: string, parts: string[], gapMs: number) => rawGetVoice(gw.url, key, head, parts, gapMs);
     // Stalled: 10 of 60 bytes, then nothing. The connection is kept open by the client (keep-alive).
     const stalled = await send('Content-Length: 60\r\n', ['{"path_params"'], 10);
@@ -218,23 +230,22 @@ test('a body that stalls for PORTICO_BODY_TIMEOUT_MS gets 400 and a closed conne
     assert.match(slow.raw, /^HTTP\/1\.1 200 /);
     assert.equal(stub.requests.length, 2, 'the stalled request never reached the upstream');
   } finally {
-    await gw.close();
-    await stub.close();
+    await close();
   }
 });
 
 test('one keep-alive connection switching API keys gets each key its own principal; a key revoked meanwhile is refused', async () => {
-  const stub = await startStub((_req, res) => {
+  const {
+    gw,
+    key: a,
+    close,
+  } = await acmeGateway((_req, res) => {
     res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
   });
-  const gw = await startGateway({ env: { PORTICO_BASE_URL_ELEVENLABS: stub.url } });
   const client = new Client(gw.url, { pipelining: 1 });
   try {
-    await seedOrg(gw, 'acme');
     await seedOrg(gw, 'beta');
-    const a = await seedKey(gw, 'acme');
     const b = await seedKey(gw, 'beta');
-    await seedCredential(gw, { service: 'elevenlabs', scope: 'platform', key: 'sk_platform_secret_1234' });
     const call = async (key: string) => {
       const r = await client.request({
         path: '/api/v1/external-proxy/elevenlabs/list-voices',
@@ -265,7 +276,6 @@ test('one keep-alive connection switching API keys gets each key its own princip
     assert.equal(per('beta'), 1);
   } finally {
     await client.close();
-    await gw.close();
-    await stub.close();
+    await close();
   }
 });
