@@ -216,6 +216,49 @@ test('permits taken in advance give their concurrency slots back when nobody com
   }
 });
 
+test('a busy organization with large limits gives slots back in blocks; small limits and idle processes give them back at once', { skip }, async () => {
+  const prefix = redisPrefix();
+  const [a, b] = await states(2, prefix);
+  const watcher = new Redis(REDIS_URL);
+  const monitor = await watcher.monitor();
+  try {
+    let writes = 0;
+    monitor.on('monitor', (_time: string, args: string[]) => {
+      if (/^zrem$|^evalsha$/i.test(args[0] ?? '') && args.some((x) => x.startsWith(prefix) && x.endsWith(':lease'))) writes++;
+    });
+    // 300 requests, two per turn, each released in the next turn: with a limit of 10,000 (blocks of 32)
+    // releases travel together instead of one ZREM per turn (about 170 writes).
+    const lim = { concurrent_requests: 10_000 };
+    let previous: Awaited<ReturnType<typeof admitInTurns>> = [];
+    for (let i = 0; i < 150; i++) {
+      for (const r of previous) r.lease?.release();
+      previous = await admitInTurns(a!, lim, 2, 2);
+      assert.ok(previous.every((r) => r.verdict === 'ok'));
+    }
+    for (const r of previous) r.lease?.release();
+    await sleep(50);
+    assert.ok(writes > 0 && writes < 90, `${writes} Redis writes for 300 admits and releases`);
+
+    // Idle now: every slot, held releases included, is back within ALLOWANCE_MS (100 ms).
+    await sleep(300);
+    const all = await Promise.all(Array.from({ length: 10_001 }, () => b!.limits.admit(input(lim))));
+    assert.equal(all.filter((r) => r.verdict === 'ok').length, 10_000);
+    for (const r of all) r.lease?.release();
+
+    // A limit of 1 (no blocks): a sequential client is never refused by its own previous request.
+    for (let i = 0; i < 20; i++) {
+      const r = await a!.limits.admit(input({ concurrent_requests: 1 }, { org: 'solo' }));
+      assert.equal(r.verdict, 'ok', `request ${i}`);
+      r.lease!.release();
+      await new Promise((done) => setImmediate(done));
+    }
+  } finally {
+    monitor.disconnect();
+    watcher.disconnect();
+    await closeAll([a!, b!], prefix);
+  }
+});
+
 test('concurrency leases: renewed while held, released at once, expired when the holder dies', { skip }, async () => {
   const prefix = redisPrefix();
   const [a, b] = await states(2, prefix, 1000);

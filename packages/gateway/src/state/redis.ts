@@ -361,6 +361,7 @@ export class RedisLimits implements LimitStore {
   private readonly allowances = new Map<string, Allowance>();
   private readonly recent = new Map<string, { since: number; n: number }>();
   private expiring: NodeJS.Timeout | null = null;
+  private releasing: NodeJS.Timeout | null = null;
   /** Groups with permits asked in advance and not answered yet (one such ask at a time), and this turn's asks. */
   private readonly asking = new Set<string>();
   private readonly asks = new Map<string, number>();
@@ -498,9 +499,10 @@ export class RedisLimits implements LimitStore {
       return;
     }
     const at = Date.now();
+    const hold = blockSize(l);
     const resultOf = (i: number): AdmitResult => {
       const verdict = VERDICTS[out[i * 3]!] ?? 'ok';
-      const lease = verdict === 'ok' && l.concurrent_requests !== null ? this.lease(keys[1]!, ids[i]!) : null;
+      const lease = verdict === 'ok' && l.concurrent_requests !== null ? this.lease(keys[1]!, ids[i]!, hold) : null;
       return { verdict, windowCount: out[i * 3 + 1]!, windowResetMs: Math.max(0, out[i * 3 + 2]!), lease };
     };
     waiting.forEach((w, i) => w.resolve(resultOf(i)));
@@ -534,7 +536,16 @@ export class RedisLimits implements LimitStore {
     this.expiring.unref();
   }
 
-  private lease(key: string, id: string): AdmitResult['lease'] {
+  /**
+   * A concurrency lease. Its release goes to Redis with the organization's next admits of this
+   * event-loop turn, or in one ZREM per organization at the end of the turn; for limits large
+   * enough to take permits in advance (`hold` > 1), releases wait until `hold` of them are due,
+   * the organization's next admit script, or ALLOWANCE_MS, whichever comes first. Like a permit
+   * taken in advance, a slot held a little longer can only refuse early, never admit over the
+   * limit, and `hold` is at most 1% of the limit; a busy process then writes to Redis about once
+   * per block instead of once per request.
+   */
+  private lease(key: string, id: string, hold: number): AdmitResult['lease'] {
     this.leases.set(id, key);
     if (!this.timer) {
       this.timer = setInterval(() => this.renew(), Math.max(250, Math.floor(this.leaseMs / 3)));
@@ -545,14 +556,23 @@ export class RedisLimits implements LimitStore {
         if (!this.leases.delete(id)) return;
         // When Redis is away the lease simply expires.
         if (!this.link.usable()) return;
-        // Released with the organization's next admits of this event-loop turn, or in one ZREM
-        // per organization: no command of its own per request.
-        const ids = this.releases.get(key);
+        let ids = this.releases.get(key);
         if (ids) ids.push(id);
-        else this.releases.set(key, [id]);
-        this.schedule();
+        else this.releases.set(key, (ids = [id]));
+        if (ids.length >= hold) this.schedule();
+        else this.releaseSoon();
       },
     };
+  }
+
+  /** Releases held back (see `lease`) go out within ALLOWANCE_MS even when nothing else is sent. */
+  private releaseSoon(): void {
+    if (this.releasing !== null) return;
+    this.releasing = setTimeout(() => {
+      this.releasing = null;
+      if (this.releases.size > 0) this.schedule();
+    }, ALLOWANCE_MS);
+    this.releasing.unref();
   }
 
   /** One pipeline a tick extends every lease this process holds (streams still running). */
@@ -590,6 +610,10 @@ export class RedisLimits implements LimitStore {
     this.timer = null;
     if (this.expiring) clearTimeout(this.expiring);
     this.expiring = null;
+    if (this.releasing) clearTimeout(this.releasing);
+    this.releasing = null;
+    // Releases still held go out now, so that other processes get those slots back at once.
+    if (this.releases.size > 0 && this.link.usable()) this.send();
   }
 }
 
