@@ -17,6 +17,14 @@ import { monthOf } from './calendar.ts';
 import { CaptureTee, fingerprint, idempotencyKey, sendReplay, storableHeaders } from './idempotency.ts';
 import type { UsageRecorder } from './usage.ts';
 
+const kTraffic = Symbol('traffic');
+type Metered = ServerResponse & { [kTraffic]: Traffic };
+
+/** The response's 'close' listener: one shared function, no closure or once-wrapper per request. */
+function finishTraffic(this: ServerResponse): void {
+  (this as Metered)[kTraffic].finish();
+}
+
 let sequence = 0;
 const processTag = `${process.pid.toString(36)}.${Date.now().toString(36)}`;
 
@@ -64,7 +72,8 @@ export class Traffic {
     this.socket = call.req.socket ?? null;
     this.written0 = this.socket?.bytesWritten ?? 0;
     this.read0 = this.socket?.bytesRead ?? 0;
-    res.once('close', () => this.finish());
+    (res as Metered)[kTraffic] = this;
+    res.on('close', finishTraffic);
   }
 
   /**
@@ -124,7 +133,8 @@ export class Traffic {
     };
   }
 
-  private finish(): void {
+  /** When the response closes (finishTraffic): the lease, units and the usage row. */
+  finish(): void {
     const res = this.res;
     const done = res.writableFinished;
     if (!done) {
