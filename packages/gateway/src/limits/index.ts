@@ -5,8 +5,8 @@ import type { Context } from '../context.ts';
 import { GatewayError } from '../errors.ts';
 import type { OrgView } from '../registry.ts';
 import type { InvokeCall } from '../proxy/route.ts';
-import type { MonthlyUsage } from '../state/index.ts';
-import { monthOf } from './calendar.ts';
+import type { AdmitResult, MonthlyUsage } from '../state/index.ts';
+import { monthOf, type Month } from './calendar.ts';
 import { Traffic } from './traffic.ts';
 import { UsageRecorder } from './usage.ts';
 
@@ -65,18 +65,24 @@ export function admitInvoke(ctx: Context, call: InvokeCall, org: OrgView): Traff
   return admitLimited(ctx, e, call, org, traffic);
 }
 
-async function admitLimited(ctx: Context, e: Engine, call: InvokeCall, org: OrgView, traffic: Traffic): Promise<Traffic> {
-  const l = org.limits;
+/** Synchronous when the shared state answers at once (a permit taken in advance, in-process counters). */
+function admitLimited(ctx: Context, e: Engine, call: InvokeCall, org: OrgView, traffic: Traffic): Traffic | Promise<Traffic> {
   const now = Date.now();
   const month = monthOf(now);
-  const r = await ctx.state.limits.admit({
+  const r = ctx.state.limits.admit({
     org: org.slug,
-    limits: l,
+    limits: org.limits,
     id: traffic.id,
     month: month.key,
     monthTtlS: month.ttlS,
     seed: () => e.seed(org.slug, month.startIso),
   });
+  return r instanceof Promise ? r.then((x) => admitted(call, org, traffic, x, now, month)) : admitted(call, org, traffic, r, now, month);
+}
+
+/** The verdict: RateLimit-* fields for every answer from here on; a refusal is thrown (429). */
+function admitted(call: InvokeCall, org: OrgView, traffic: Traffic, r: AdmitResult, now: number, month: Month): Traffic {
+  const l = org.limits;
   const rpm = l.requests_per_minute;
   if (rpm !== null) {
     // With the request's own fields, so that every answer carries them: relayed, replayed or error.

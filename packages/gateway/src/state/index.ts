@@ -69,8 +69,12 @@ export interface Lease {
 }
 
 export interface LimitStore {
-  /** Checks every limit and, when all pass, counts the request: one atomic step. */
-  admit(input: AdmitInput): Promise<AdmitResult>;
+  /**
+   * Checks every limit and, when all pass, counts the request: one atomic step. Answers at once
+   * when it can from what this process holds (in-process counters, a permit taken in advance),
+   * so that a limited invoke waits for nothing it does not need.
+   */
+  admit(input: AdmitInput): AdmitResult | Promise<AdmitResult>;
   /** Units the upstream reported (monthly_units), added after the answer. */
   addUnits(org: string, month: string, monthTtlS: number, units: number): void;
   /** Forget which months were seeded (after an admin change: limits may have been switched on). */

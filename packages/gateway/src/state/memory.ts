@@ -35,19 +35,27 @@ export class MemoryLimits implements LimitStore {
     return c;
   }
 
-  async admit(input: AdmitInput): Promise<AdmitResult> {
+  admit(input: AdmitInput): AdmitResult | Promise<AdmitResult> {
+    const { monthly_requests: mreq, monthly_units: munits } = input.limits;
+    if ((mreq !== null || munits !== null) && !this.counters(input.org, input.month).seeded) return this.seedThenAdmit(input);
+    return this.count(input);
+  }
+
+  private async seedThenAdmit(input: AdmitInput): Promise<AdmitResult> {
+    const seed = await input.seed().catch(() => ({ requests: 0, units: 0 }));
+    const c = this.counters(input.org, input.month);
+    if (!c.seeded) {
+      c.seeded = true;
+      c.monthly.requests = Math.max(c.monthly.requests, seed.requests);
+      c.monthly.units = Math.max(c.monthly.units, seed.units);
+    }
+    return this.count(input);
+  }
+
+  /** Synchronous: one atomic step. */
+  private count(input: AdmitInput): AdmitResult {
     const { requests_per_minute: rpm, concurrent_requests: conc, monthly_requests: mreq, monthly_units: munits } = input.limits;
     const monthly = mreq !== null || munits !== null;
-    if (monthly && !this.counters(input.org, input.month).seeded) {
-      const seed = await input.seed().catch(() => ({ requests: 0, units: 0 }));
-      const c = this.counters(input.org, input.month);
-      if (!c.seeded) {
-        c.seeded = true;
-        c.monthly.requests = Math.max(c.monthly.requests, seed.requests);
-        c.monthly.units = Math.max(c.monthly.units, seed.units);
-      }
-    }
-    // Everything below is synchronous: one atomic step.
     const c = this.counters(input.org, input.month);
     const now = Date.now();
     let count = 0;

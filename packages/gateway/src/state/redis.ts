@@ -325,6 +325,18 @@ class Allowance {
   }
 }
 
+const groups = new WeakMap<Limits, { org: string; month: string; group: string }>();
+
+/** Requests share batches and permits when their organization, month and limits are the same. */
+function groupOf(org: string, month: string, l: Limits): string {
+  // The limits object is the organization's cached view: the key string is built once per view.
+  const g = groups.get(l);
+  if (g !== undefined && g.org === org && g.month === month) return g.group;
+  const group = `${org}|${month}|${l.requests_per_minute}|${l.concurrent_requests}|${l.monthly_requests}|${l.monthly_units}`;
+  groups.set(l, { org, month, group });
+  return group;
+}
+
 /** How long permits taken in advance may wait for a request. */
 const ALLOWANCE_MS = 100;
 /** The most permits taken in advance at once. */
@@ -376,20 +388,31 @@ export class RedisLimits implements LimitStore {
     return `${this.link.prefix}rl:{${org}}:${what}`;
   }
 
-  async admit(input: AdmitInput): Promise<AdmitResult> {
+  admit(input: AdmitInput): AdmitResult | Promise<AdmitResult> {
     if (!this.link.usable()) return this.fallback.admit(input);
     const { org, month, limits: l } = input;
+    if ((l.monthly_requests !== null || l.monthly_units !== null) && !this.seeded.has(`${org}|${month}`)) return this.seedThenAdmit(input);
+    return this.admitSeeded(input);
+  }
+
+  /** Raises the organization's monthly counters in Redis to the database's figures first. */
+  private async seedThenAdmit(input: AdmitInput): Promise<AdmitResult> {
+    const { org, month } = input;
     try {
-      if ((l.monthly_requests !== null || l.monthly_units !== null) && !this.seeded.has(`${org}|${month}`)) {
-        const seed = await input.seed();
-        await this.link.client.porticoSeed(this.key(org, `req:${month}`), this.key(org, `units:${month}`), seed.requests, seed.units, input.monthTtlS);
-        this.seeded.add(`${org}|${month}`);
-      }
+      const seed = await input.seed();
+      await this.link.client.porticoSeed(this.key(org, `req:${month}`), this.key(org, `units:${month}`), seed.requests, seed.units, input.monthTtlS);
+      this.seeded.add(`${org}|${month}`);
     } catch (err) {
       this.link.failed(err);
       return this.fallback.admit(input);
     }
-    const group = `${org}|${month}|${l.requests_per_minute}|${l.concurrent_requests}|${l.monthly_requests}|${l.monthly_units}`;
+    return this.admitSeeded(input);
+  }
+
+  /** With a permit taken in advance, at once; otherwise with this turn's batch. */
+  private admitSeeded(input: AdmitInput): AdmitResult | Promise<AdmitResult> {
+    const { org, month, limits: l } = input;
+    const group = groupOf(org, month, l);
     const now = Date.now();
     const ask = this.advance(group, l, now);
     const permit = this.allowances.get(group)?.take(now);
