@@ -285,8 +285,35 @@ interface Waiting {
   resolve: (r: AdmitResult | Promise<AdmitResult>) => void;
 }
 
+/**
+ * One organization's admits under one set of limits and month. Lives as long as the process: the
+ * per-turn state hangs off it in fields that are reset, never in maps that are cleared every turn.
+ * (A Map cleared every turn keeps its old tables, linked to the new ones, until the next full GC:
+ * a long-lived Map's tables are in the old generation, so every batch a cleared table held, and
+ * through it every waiting request, survived young-generation GCs: whole requests promoted.)
+ */
+interface Group {
+  readonly key: string;
+  /** This turn's batch still taking admits. */
+  filling: Batch | null;
+  /** Permits to ask in advance with this turn's last batch (0: none), and whether an ask is out. */
+  ask: number;
+  asking: boolean;
+  /** Admits since `since` (see RedisLimits.advance). */
+  since: number;
+  n: number;
+  /** Permits taken in advance and not used yet. */
+  allowance: Allowance | null;
+}
+
+/** Lease ids released and not yet sent to Redis, per lease key (long-lived, as Group). */
+interface Released {
+  readonly key: string;
+  ids: string[];
+}
+
 interface Batch {
-  group: string;
+  group: Group;
   /** Permits asked in advance with it (see RedisLimits.advance). */
   extra: number;
   waiting: Waiting[];
@@ -363,20 +390,17 @@ export class RedisLimits implements LimitStore {
   private readonly seeded = new Set<string>();
   private readonly leases = new Map<string, string>();
   private timer: NodeJS.Timeout | null = null;
-  /** Lease ids released this turn, per lease key. */
-  private readonly releases = new Map<string, string[]>();
-  /** Admits waiting for this event-loop turn's script runs, and the batch still filling per organization and limits. */
+  /** Lease ids released and not sent yet, per lease key; `pending` counts them. */
+  private readonly releases = new Map<string, Released>();
+  private pending = 0;
+  /** Admits waiting for this event-loop turn's script runs. */
   private batches: Batch[] = [];
-  private readonly filling = new Map<string, Batch>();
   private scheduled = false;
-  /** Permits taken in advance per organization and limits (see `advance`), and its recent admits. */
-  private readonly allowances = new Map<string, Allowance>();
-  private readonly recent = new Map<string, { since: number; n: number }>();
+  private readonly groups = new Map<string, Group>();
+  /** Groups asking for permits in advance with this turn's batches. */
+  private askers: Group[] = [];
   private expiring: NodeJS.Timeout | null = null;
   private releasing: NodeJS.Timeout | null = null;
-  /** Groups with permits asked in advance and not answered yet (one such ask at a time), and this turn's asks. */
-  private readonly asking = new Set<string>();
-  private readonly asks = new Map<string, number>();
 
   constructor(link: RedisLink, leaseMs: number) {
     this.link = link;
@@ -412,25 +436,32 @@ export class RedisLimits implements LimitStore {
   /** With a permit taken in advance, at once; otherwise with this turn's batch. */
   private admitSeeded(input: AdmitInput): AdmitResult | Promise<AdmitResult> {
     const { org, month, limits: l } = input;
-    const group = groupOf(org, month, l);
+    const key = groupOf(org, month, l);
+    let g = this.groups.get(key);
+    if (g === undefined) {
+      g = { key, filling: null, ask: 0, asking: false, since: 0, n: 0, allowance: null };
+      this.groups.set(key, g);
+    }
     const now = Date.now();
-    const ask = this.advance(group, l, now);
-    const permit = this.allowances.get(group)?.take(now);
+    const ask = this.advance(g, l, now);
+    const permit = g.allowance?.take(now);
     if (permit !== undefined) return { verdict: 'ok', windowCount: permit.windowCount, windowResetMs: Math.max(0, permit.resetAt - now), lease: permit.lease };
     // Joins the organization's batch for this event-loop turn (same limits and month).
+    const group = g;
     return new Promise((resolve) => {
-      let batch = this.filling.get(group);
-      if (batch === undefined || batch.waiting.length >= MAX_BATCH) {
+      let batch = group.filling;
+      if (batch === null || batch.waiting.length >= MAX_BATCH) {
         batch = { group, extra: 0, waiting: [] };
-        this.filling.set(group, batch);
+        group.filling = batch;
         this.batches.push(batch);
         this.schedule();
       }
       batch.waiting.push({ input, resolve });
       // Asked with the organization's last batch of the turn, after every request of the turn.
-      if (ask > 0 && !this.asking.has(group)) {
-        this.asking.add(group);
-        this.asks.set(group, ask);
+      if (ask > 0 && !group.asking) {
+        group.asking = true;
+        group.ask = ask;
+        this.askers.push(group);
       }
     });
   }
@@ -445,16 +476,15 @@ export class RedisLimits implements LimitStore {
    * refuses a little early, and only for limits large enough that a block is a small share of
    * them (blockSize). One ask at a time per organization.
    */
-  private advance(group: string, l: Limits, now: number): number {
+  private advance(g: Group, l: Limits, now: number): number {
     const k = blockSize(l);
     if (k <= 1) return 0;
-    let r = this.recent.get(group);
-    if (r === undefined || now - r.since >= ALLOWANCE_MS) {
-      r = { since: now, n: 0 };
-      this.recent.set(group, r);
+    if (now - g.since >= ALLOWANCE_MS) {
+      g.since = now;
+      g.n = 0;
     }
     // Hot: more admits in the last ALLOWANCE_MS than a block holds.
-    return ++r.n > k ? k : 0;
+    return ++g.n > k ? k : 0;
   }
 
   /** Admits and lease releases of this event-loop turn go out together once it ends. */
@@ -472,21 +502,31 @@ export class RedisLimits implements LimitStore {
     this.scheduled = false;
     const batches = this.batches;
     this.batches = [];
-    for (const [group, k] of this.asks) this.filling.get(group)!.extra = k;
-    this.asks.clear();
-    this.filling.clear();
+    for (const g of this.askers) {
+      g.filling!.extra = g.ask;
+      g.ask = 0;
+    }
+    this.askers = [];
+    for (const batch of batches) batch.group.filling = null;
     const sends: [Batch, string[]][] = [];
     const carried = new Set<string>();
     for (const batch of batches) {
       // The organization's first batch carries its releases; Lua unpacks at most a few thousand
       // values, so a larger burst goes by ZREM below, which Redis runs before the scripts.
       const key = this.key(batch.waiting[0]!.input.org, 'lease');
-      const all = carried.has(key) ? undefined : this.releases.get(key);
+      const r = carried.has(key) ? undefined : this.releases.get(key);
       carried.add(key);
-      sends.push([batch, all === undefined ? [] : all.splice(0, MAX_BATCH)]);
+      sends.push([batch, r === undefined ? [] : r.ids.splice(0, MAX_BATCH)]);
     }
-    if (this.link.usable()) for (const [key, ids] of this.releases) if (ids.length > 0) this.link.client.zrem(key, ...ids).catch(() => {});
-    this.releases.clear();
+    if (this.pending > 0) {
+      const usable = this.link.usable();
+      for (const r of this.releases.values()) {
+        if (r.ids.length === 0) continue;
+        if (usable) this.link.client.zrem(r.key, ...r.ids).catch(() => {});
+        r.ids = [];
+      }
+      this.pending = 0;
+    }
     for (const [batch, released] of sends) void this.sendBatch(batch, released);
   }
 
@@ -516,7 +556,7 @@ export class RedisLimits implements LimitStore {
       if (this.link.outage) this.link.recovered();
     } catch (err) {
       // Unsent releases expire with their lease time.
-      if (extra > 0) this.asking.delete(batch.group);
+      if (extra > 0) batch.group.asking = false;
       if (this.link.usable()) this.link.failed(err);
       for (const w of waiting) w.resolve(this.fallback.admit(w.input));
       return;
@@ -530,8 +570,8 @@ export class RedisLimits implements LimitStore {
     };
     waiting.forEach((w, i) => w.resolve(resultOf(i)));
     if (extra === 0) return;
-    this.asking.delete(batch.group);
-    let allowance = this.allowances.get(batch.group);
+    batch.group.asking = false;
+    let allowance = batch.group.allowance;
     for (let i = waiting.length; i < ids.length; i++) {
       const r = resultOf(i);
       if (r.verdict !== 'ok') continue;
@@ -539,7 +579,7 @@ export class RedisLimits implements LimitStore {
       allowance.add({ windowCount: r.windowCount, lease: r.lease, until: at + ALLOWANCE_MS, resetAt: at + r.windowResetMs });
     }
     if (allowance !== undefined) {
-      this.allowances.set(batch.group, allowance);
+      batch.group.allowance = allowance;
       this.expireSoon();
     }
   }
@@ -553,8 +593,13 @@ export class RedisLimits implements LimitStore {
     this.expiring = setTimeout(() => {
       this.expiring = null;
       const now = Date.now();
-      for (const [group, a] of this.allowances) if (a.expire(now)) this.allowances.delete(group);
-      if (this.allowances.size > 0) this.expireSoon();
+      let left = false;
+      for (const g of this.groups.values()) {
+        if (g.allowance === null) continue;
+        if (g.allowance.expire(now)) g.allowance = null;
+        else left = true;
+      }
+      if (left) this.expireSoon();
     }, ALLOWANCE_MS);
     this.expiring.unref();
   }
@@ -579,10 +624,11 @@ export class RedisLimits implements LimitStore {
         if (!this.leases.delete(id)) return;
         // When Redis is away the lease simply expires.
         if (!this.link.usable()) return;
-        let ids = this.releases.get(key);
-        if (ids) ids.push(id);
-        else this.releases.set(key, (ids = [id]));
-        if (ids.length >= hold) this.schedule();
+        let r = this.releases.get(key);
+        if (r === undefined) this.releases.set(key, (r = { key, ids: [] }));
+        r.ids.push(id);
+        this.pending++;
+        if (r.ids.length >= hold) this.schedule();
         else this.releaseSoon();
       },
     };
@@ -593,7 +639,7 @@ export class RedisLimits implements LimitStore {
     if (this.releasing !== null) return;
     this.releasing = setTimeout(() => {
       this.releasing = null;
-      if (this.releases.size > 0) this.schedule();
+      if (this.pending > 0) this.schedule();
     }, ALLOWANCE_MS);
     this.releasing.unref();
   }
@@ -636,7 +682,7 @@ export class RedisLimits implements LimitStore {
     if (this.releasing) clearTimeout(this.releasing);
     this.releasing = null;
     // Releases still held go out now, so that other processes get those slots back at once.
-    if (this.releases.size > 0 && this.link.usable()) this.send();
+    if (this.pending > 0 && this.link.usable()) this.send();
   }
 }
 
