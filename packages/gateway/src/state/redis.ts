@@ -312,6 +312,19 @@ interface Released {
   ids: string[];
 }
 
+/** A batch's script on the turn's pipeline, with what reading its answer needs. */
+interface ScriptRun {
+  batch: Batch;
+  leaseKey: string;
+  ids: string[];
+  limits: Limits;
+}
+
+type TurnPipeline = PorticoCommands & {
+  zrem(key: string, ...members: string[]): unknown;
+  exec(): Promise<[Error | null, unknown][] | null>;
+};
+
 interface Batch {
   group: Group;
   /** Permits asked in advance with it (see RedisLimits.advance). */
@@ -364,6 +377,36 @@ function groupOf(org: string, month: string, l: Limits): string {
   return group;
 }
 
+/**
+ * A concurrency lease this process holds, linked into RedisLimits' list of held leases for the
+ * renewals. A list rather than a Map: a Map that takes and drops an entry per request keeps
+ * reallocating its tables, and a long-lived Map's tables keep young objects alive across GCs.
+ */
+class HeldLease {
+  prev: HeldLease | null = null;
+  next: HeldLease | null = null;
+  private owner: RedisLimits | null;
+  readonly key: string;
+  readonly id: string;
+  /** See RedisLimits.lease. */
+  readonly hold: number;
+
+  constructor(owner: RedisLimits, key: string, id: string, hold: number) {
+    this.owner = owner;
+    this.key = key;
+    this.id = id;
+    this.hold = hold;
+  }
+
+  /** Idempotent. */
+  release(): void {
+    const owner = this.owner;
+    if (owner === null) return;
+    this.owner = null;
+    owner.released(this);
+  }
+}
+
 /** How long permits taken in advance may wait for a request. */
 const ALLOWANCE_MS = 100;
 /** The most permits taken in advance at once. */
@@ -388,7 +431,9 @@ export class RedisLimits implements LimitStore {
   private readonly fallback = new MemoryLimits();
   /** org|month whose Redis counters were raised to the database's figures by this process. */
   private readonly seeded = new Set<string>();
-  private readonly leases = new Map<string, string>();
+  /** Leases held by this process (renewed until released): an intrusive list, see HeldLease. */
+  private held: HeldLease | null = null;
+  private heldCount = 0;
   private timer: NodeJS.Timeout | null = null;
   /** Lease ids released and not sent yet, per lease key; `pending` counts them. */
   private readonly releases = new Map<string, Released>();
@@ -496,7 +541,7 @@ export class RedisLimits implements LimitStore {
 
   /**
    * One script run per organization batch (see ADMIT_LUA), carrying that organization's released
-   * leases; other releases as one ZREM per organization. Auto-pipelining puts them in one write.
+   * leases; other releases as one ZREM per organization; all in one write.
    */
   private send(): void {
     this.scheduled = false;
@@ -518,54 +563,82 @@ export class RedisLimits implements LimitStore {
       carried.add(key);
       sends.push([batch, r === undefined ? [] : r.ids.splice(0, MAX_BATCH)]);
     }
+    // One explicit pipeline (one write) for the turn: releases first, which Redis then runs
+    // before the scripts. Not auto-pipelining: it keeps a Map of pipelines per turn and sends on a
+    // later tick.
+    const p = this.link.usable() ? (this.link.client.pipeline() as unknown as TurnPipeline) : null;
+    let queued = 0;
     if (this.pending > 0) {
-      const usable = this.link.usable();
       for (const r of this.releases.values()) {
         if (r.ids.length === 0) continue;
-        if (usable) this.link.client.zrem(r.key, ...r.ids).catch(() => {});
-        r.ids = [];
+        if (p !== null) {
+          p.zrem(r.key, ...r.ids);
+          queued++;
+        }
+        r.ids = []; // unsent releases expire with their lease time
       }
       this.pending = 0;
     }
-    for (const [batch, released] of sends) void this.sendBatch(batch, released);
+    const runs = sends.map(([batch, released]) => this.script(p, batch, released));
+    if (p === null) {
+      for (const run of runs) this.fail(run, null);
+      return;
+    }
+    if (queued + runs.length === 0) return;
+    p.exec().then(
+      (results) =>
+        runs.forEach((run, i) => {
+          const [err, out] = results?.[queued + i] ?? [new Error('no reply'), null];
+          if (err) this.fail(run, err);
+          else this.admitted(run, out as number[]);
+        }),
+      (err: unknown) => {
+        for (const run of runs) this.fail(run, err);
+      },
+    );
   }
 
-  private async sendBatch(batch: Batch, released: string[]): Promise<void> {
+  /** Queues one batch's admit script (see ADMIT_LUA) on the turn's pipeline. */
+  private script(p: TurnPipeline | null, batch: Batch, released: string[]): ScriptRun {
     const { waiting, extra } = batch;
     const { org, month, limits: l, monthTtlS, id: firstId } = waiting[0]!.input;
     const keys = [this.key(org, 'win'), this.key(org, 'lease'), this.key(org, `req:${month}`), this.key(org, `units:${month}`)];
     const n = (v: number | null) => (v === null ? -1 : v);
     const ids = waiting.map((w) => w.input.id);
     for (let i = 0; i < extra; i++) ids.push(`${firstId}+${i}`);
-    let out: number[];
-    try {
-      if (!this.link.usable()) throw new Error('redis not usable');
-      out = await this.link.client.porticoAdmit(
-        ...keys,
-        n(l.requests_per_minute),
-        n(l.concurrent_requests),
-        n(l.monthly_requests),
-        n(l.monthly_units),
-        this.leaseMs,
-        monthTtlS,
-        extra > 0 ? ALLOWANCE_MS : 0,
-        released.length,
-        ...released,
-        ...ids,
-      );
-      if (this.link.outage) this.link.recovered();
-    } catch (err) {
-      // Unsent releases expire with their lease time.
-      if (extra > 0) batch.group.asking = false;
-      if (this.link.usable()) this.link.failed(err);
-      for (const w of waiting) w.resolve(this.fallback.admit(w.input));
-      return;
-    }
+    p?.porticoAdmit(
+      ...keys,
+      n(l.requests_per_minute),
+      n(l.concurrent_requests),
+      n(l.monthly_requests),
+      n(l.monthly_units),
+      this.leaseMs,
+      monthTtlS,
+      extra > 0 ? ALLOWANCE_MS : 0,
+      released.length,
+      ...released,
+      ...ids,
+    );
+    return { batch, leaseKey: keys[1]!, ids, limits: l };
+  }
+
+  /** Redis failed or is away: this batch is checked by the in-process fallback. */
+  private fail(run: ScriptRun, err: unknown): void {
+    if (run.batch.extra > 0) run.batch.group.asking = false;
+    if (err !== null && this.link.usable()) this.link.failed(err);
+    for (const w of run.batch.waiting) w.resolve(this.fallback.admit(w.input));
+  }
+
+  /** The script's verdicts, in arrival order; then the permits asked in advance, if any. */
+  private admitted(run: ScriptRun, out: number[]): void {
+    if (this.link.outage) this.link.recovered();
+    const { batch, leaseKey, ids, limits: l } = run;
+    const { waiting, extra } = batch;
     const at = Date.now();
     const hold = blockSize(l);
     const resultOf = (i: number): AdmitResult => {
       const verdict = VERDICTS[out[i * 3]!] ?? 'ok';
-      const lease = verdict === 'ok' && l.concurrent_requests !== null ? this.lease(keys[1]!, ids[i]!, hold) : null;
+      const lease = verdict === 'ok' && l.concurrent_requests !== null ? this.lease(leaseKey, ids[i]!, hold) : null;
       return { verdict, windowCount: out[i * 3 + 1]!, windowResetMs: Math.max(0, out[i * 3 + 2]!), lease };
     };
     waiting.forEach((w, i) => w.resolve(resultOf(i)));
@@ -578,7 +651,7 @@ export class RedisLimits implements LimitStore {
       allowance ??= new Allowance();
       allowance.add({ windowCount: r.windowCount, lease: r.lease, until: at + ALLOWANCE_MS, resetAt: at + r.windowResetMs });
     }
-    if (allowance !== undefined) {
+    if (allowance !== null) {
       batch.group.allowance = allowance;
       this.expireSoon();
     }
@@ -614,24 +687,33 @@ export class RedisLimits implements LimitStore {
    * per block instead of once per request.
    */
   private lease(key: string, id: string, hold: number): AdmitResult['lease'] {
-    this.leases.set(id, key);
+    const l = new HeldLease(this, key, id, hold);
+    l.next = this.held;
+    if (this.held !== null) this.held.prev = l;
+    this.held = l;
+    this.heldCount++;
     if (!this.timer) {
       this.timer = setInterval(() => this.renew(), Math.max(250, Math.floor(this.leaseMs / 3)));
       this.timer.unref();
     }
-    return {
-      release: () => {
-        if (!this.leases.delete(id)) return;
-        // When Redis is away the lease simply expires.
-        if (!this.link.usable()) return;
-        let r = this.releases.get(key);
-        if (r === undefined) this.releases.set(key, (r = { key, ids: [] }));
-        r.ids.push(id);
-        this.pending++;
-        if (r.ids.length >= hold) this.schedule();
-        else this.releaseSoon();
-      },
-    };
+    return l;
+  }
+
+  /** HeldLease.release: off the list, and on its way to Redis. */
+  released(l: HeldLease): void {
+    if (l.prev !== null) l.prev.next = l.next;
+    else this.held = l.next;
+    if (l.next !== null) l.next.prev = l.prev;
+    l.prev = l.next = null;
+    this.heldCount--;
+    // When Redis is away the lease simply expires.
+    if (!this.link.usable()) return;
+    let r = this.releases.get(l.key);
+    if (r === undefined) this.releases.set(l.key, (r = { key: l.key, ids: [] }));
+    r.ids.push(l.id);
+    this.pending++;
+    if (r.ids.length >= l.hold) this.schedule();
+    else this.releaseSoon();
   }
 
   /** Releases held back (see `lease`) go out within ALLOWANCE_MS even when nothing else is sent. */
@@ -646,14 +728,14 @@ export class RedisLimits implements LimitStore {
 
   /** One pipeline a tick extends every lease this process holds (streams still running). */
   private renew(): void {
-    if (this.leases.size === 0) {
+    if (this.heldCount === 0) {
       clearInterval(this.timer!);
       this.timer = null;
       return;
     }
     if (!this.link.usable()) return;
     const p = this.link.client.pipeline() as unknown as PorticoCommands & { exec(): Promise<unknown> };
-    for (const [id, key] of this.leases) p.porticoRenew(key, id, this.leaseMs);
+    for (let l = this.held; l !== null; l = l.next) p.porticoRenew(l.key, l.id, this.leaseMs);
     p.exec().catch(() => {});
   }
 
