@@ -259,6 +259,26 @@ test('a busy organization with large limits gives slots back in blocks; small li
   }
 });
 
+test('per-organization batch records stay bounded: idle ones go once there are 1,000', { skip }, async () => {
+  const prefix = redisPrefix();
+  const [a] = await states(1, prefix);
+  try {
+    const lim = { requests_per_minute: 100 };
+    for (let i = 0; i < 1100; i += 100) {
+      const batch = await Promise.all(Array.from({ length: 100 }, (_, j) => a!.limits.admit(input(lim, { org: `org${i + j}` }))));
+      assert.ok(batch.every((r) => r.verdict === 'ok'));
+      await sleep(110); // idle for longer than permits may wait
+    }
+    const groups = (a!.limits as unknown as { groups: Map<string, unknown> }).groups;
+    assert.ok(groups.size <= 1000, `${groups.size} records`);
+    const again = await a!.limits.admit(input(lim, { org: 'org0' }));
+    assert.equal(again.verdict, 'ok');
+    assert.equal(again.windowCount, 2, 'the window lives in Redis, not in the dropped record');
+  } finally {
+    await closeAll([a!], prefix);
+  }
+});
+
 test('concurrency leases: renewed while held, released at once, expired when the holder dies', { skip }, async () => {
   const prefix = redisPrefix();
   const [a, b] = await states(2, prefix, 1000);

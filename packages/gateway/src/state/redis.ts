@@ -277,6 +277,8 @@ export class RedisLink {
 }
 
 const VERDICTS = ['ok', 'rate_limited', 'concurrency', 'quota_exceeded'] as const;
+/** Group records kept before idle ones are dropped (see RedisLimits.group). */
+const MAX_GROUPS = 1000;
 /** Requests per script run: bounded so that a burst never holds Redis for long. */
 const MAX_BATCH = 200;
 
@@ -286,7 +288,7 @@ interface Waiting {
 }
 
 /**
- * One organization's admits under one set of limits and month. Lives as long as the process: the
+ * One organization's admits under one set of limits and month, kept while in use (see `group`): the
  * per-turn state hangs off it in fields that are reset, never in maps that are cleared every turn.
  * (A Map cleared every turn keeps its old tables, linked to the new ones, until the next full GC:
  * a long-lived Map's tables are in the old generation, so every batch a cleared table held, and
@@ -481,13 +483,8 @@ export class RedisLimits implements LimitStore {
   /** With a permit taken in advance, at once; otherwise with this turn's batch. */
   private admitSeeded(input: AdmitInput): AdmitResult | Promise<AdmitResult> {
     const { org, month, limits: l } = input;
-    const key = groupOf(org, month, l);
-    let g = this.groups.get(key);
-    if (g === undefined) {
-      g = { key, filling: null, ask: 0, asking: false, since: 0, n: 0, allowance: null };
-      this.groups.set(key, g);
-    }
     const now = Date.now();
+    const g = this.group(groupOf(org, month, l), now);
     const ask = this.advance(g, l, now);
     const permit = g.allowance?.take(now);
     if (permit !== undefined) return { verdict: 'ok', windowCount: permit.windowCount, windowResetMs: Math.max(0, permit.resetAt - now), lease: permit.lease };
@@ -509,6 +506,20 @@ export class RedisLimits implements LimitStore {
         this.askers.push(group);
       }
     });
+  }
+
+  /** The group's record; past MAX_GROUPS, idle ones (a past month, changed limits) are dropped first. */
+  private group(key: string, now: number): Group {
+    let g = this.groups.get(key);
+    if (g !== undefined) return g;
+    if (this.groups.size >= MAX_GROUPS) {
+      for (const [k, x] of this.groups) {
+        if (x.filling === null && x.allowance === null && !x.asking && now - x.since >= ALLOWANCE_MS) this.groups.delete(k);
+      }
+    }
+    g = { key, filling: null, ask: 0, asking: false, since: 0, n: 0, allowance: null };
+    this.groups.set(key, g);
+    return g;
   }
 
   /**
