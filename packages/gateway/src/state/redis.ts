@@ -435,11 +435,10 @@ export class RedisLimits implements LimitStore {
   private readonly seeded = new Set<string>();
   /** Leases held by this process (renewed until released): an intrusive list, see HeldLease. */
   private held: HeldLease | null = null;
-  private heldCount = 0;
   private timer: NodeJS.Timeout | null = null;
-  /** Lease ids released and not sent yet, per lease key; `pending` counts them. */
+  /** Lease ids released and not sent yet, per lease key; `releasesDue` once any is. */
   private readonly releases = new Map<string, Released>();
-  private pending = 0;
+  private releasesDue = false;
   /** Admits waiting for this event-loop turn's script runs. */
   private batches: Batch[] = [];
   private scheduled = false;
@@ -579,7 +578,7 @@ export class RedisLimits implements LimitStore {
     // later tick.
     const p = this.link.usable() ? (this.link.client.pipeline() as unknown as TurnPipeline) : null;
     let queued = 0;
-    if (this.pending > 0) {
+    if (this.releasesDue) {
       for (const r of this.releases.values()) {
         if (r.ids.length === 0) continue;
         if (p !== null) {
@@ -588,7 +587,7 @@ export class RedisLimits implements LimitStore {
         }
         r.ids = []; // unsent releases expire with their lease time
       }
-      this.pending = 0;
+      this.releasesDue = false;
     }
     const runs = sends.map(([batch, released]) => this.script(p, batch, released));
     if (p === null) {
@@ -702,7 +701,6 @@ export class RedisLimits implements LimitStore {
     l.next = this.held;
     if (this.held !== null) this.held.prev = l;
     this.held = l;
-    this.heldCount++;
     if (!this.timer) {
       this.timer = setInterval(() => this.renew(), Math.max(250, Math.floor(this.leaseMs / 3)));
       this.timer.unref();
@@ -716,13 +714,12 @@ export class RedisLimits implements LimitStore {
     else this.held = l.next;
     if (l.next !== null) l.next.prev = l.prev;
     l.prev = l.next = null;
-    this.heldCount--;
     // When Redis is away the lease simply expires.
     if (!this.link.usable()) return;
     let r = this.releases.get(l.key);
     if (r === undefined) this.releases.set(l.key, (r = { key: l.key, ids: [] }));
     r.ids.push(l.id);
-    this.pending++;
+    this.releasesDue = true;
     if (r.ids.length >= l.hold) this.schedule();
     else this.releaseSoon();
   }
@@ -732,21 +729,21 @@ export class RedisLimits implements LimitStore {
     if (this.releasing !== null) return;
     this.releasing = setTimeout(() => {
       this.releasing = null;
-      if (this.pending > 0) this.schedule();
+      if (this.releasesDue) this.schedule();
     }, ALLOWANCE_MS);
     this.releasing.unref();
   }
 
   /** One pipeline a tick extends every lease this process holds (streams still running). */
   private renew(): void {
-    if (this.heldCount === 0) {
+    if (this.held === null) {
       clearInterval(this.timer!);
       this.timer = null;
       return;
     }
     if (!this.link.usable()) return;
     const p = this.link.client.pipeline() as unknown as PorticoCommands & { exec(): Promise<unknown> };
-    for (let l = this.held; l !== null; l = l.next) p.porticoRenew(l.key, l.id, this.leaseMs);
+    for (let l: HeldLease | null = this.held; l !== null; l = l.next) p.porticoRenew(l.key, l.id, this.leaseMs);
     p.exec().catch(() => {});
   }
 
@@ -775,7 +772,7 @@ export class RedisLimits implements LimitStore {
     if (this.releasing) clearTimeout(this.releasing);
     this.releasing = null;
     // Releases still held go out now, so that other processes get those slots back at once.
-    if (this.pending > 0 && this.link.usable()) this.send();
+    if (this.releasesDue && this.link.usable()) this.send();
   }
 }
 
