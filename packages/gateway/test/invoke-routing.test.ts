@@ -234,6 +234,36 @@ test('a body that stalls for PORTICO_BODY_TIMEOUT_MS gets 400 and a closed conne
   }
 });
 
+test('a client that leaves mid-body: nothing reaches the upstream, the invoke is counted as 499, and the gateway serves on', async () => {
+  const { stub, gw, key, close } = await acmeGateway((_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+  });
+  try {
+    const socket = connect(Number(new URL(gw.url).port), '127.0.0.1');
+    await once(socket, 'connect');
+    socket.write(
+      `POST /api/v1/external-proxy/elevenlabs/get-voice HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${key}\r\nContent-Type: application/json\r\nContent-Length: 60\r\n\r\n{"path_params"`,
+    );
+    await new Promise((r) => setTimeout(r, 50));
+    socket.destroy();
+    await once(socket, 'close');
+    const next = await gw.api('POST', '/api/v1/external-proxy/elevenlabs/get-voice', { token: key, body: { path_params: { voice_id: 'v1' } } });
+    assert.equal(next.status, 200, next.text);
+    assert.equal(stub.requests.length, 1, 'only the complete request reached the upstream');
+    await flushUsage(gw.gateway.ctx);
+    const rows = await gw.gateway.ctx.store.db.selectFrom('usage_rollups').select(['status', 'requests']).orderBy('status').execute();
+    assert.deepEqual(
+      rows.map((r) => [Number(r.status), Number(r.requests)]),
+      [
+        [200, 1],
+        [499, 1],
+      ],
+    );
+  } finally {
+    await close();
+  }
+});
+
 test('one keep-alive connection switching API keys gets each key its own principal; a key revoked meanwhile is refused', async () => {
   const {
     gw,

@@ -45,14 +45,19 @@ for (const kind of await kinds()) {
       const miss = await w.invoke('get-voice', {});
       expectError(assert, miss, 400, 'missing_path_parameter', 'Missing required path parameter: voice_id');
       assert.deepEqual(rateHeaders(miss).slice(0, 2), [4, 2]);
+      // A body that is not JSON is an invoke answered by Portico like any other.
+      const broken = await w.gw.api('POST', `${INVOKE}/list-voices`, { token: w.key, body: '{"broken', headers: { 'content-type': 'application/json' } });
+      expectError(assert, broken, 400, 'invalid_request', 'Request body is not valid JSON.');
+      assert.deepEqual(rateHeaders(broken).slice(0, 2), [4, 1]);
+      await w.setLimits({ requests_per_minute: 5 });
       const unknown = await w.invoke('no-such-action');
       expectError(assert, unknown, 404, 'endpoint_not_found', "External proxy endpoint 'no-such-action' not found for service 'elevenlabs'.");
-      assert.deepEqual(rateHeaders(unknown).slice(0, 2), [4, 1]);
+      assert.deepEqual(rateHeaders(unknown).slice(0, 2), [5, 1]);
       // An upstream error passed through carries Portico's fields, not the upstream's.
       const passed = await w.invoke('text-to-speech-with-timestamps', tts({ status: 422 }));
       assert.equal(passed.status, 422);
       assert.equal(passed.headers.get('x-error-source'), 'upstream');
-      assert.deepEqual(rateHeaders(passed).slice(0, 2), [4, 0]);
+      assert.deepEqual(rateHeaders(passed).slice(0, 2), [5, 0]);
 
       const before = w.up.requests.length;
       const refused = await w.invoke('list-voices');
@@ -60,7 +65,7 @@ for (const kind of await kinds()) {
       assert.equal(refused.body.error.type, 'rate_limit_error');
       const retryAfter = Number(refused.headers.get('retry-after'));
       assert.ok(Number.isInteger(retryAfter) && retryAfter >= 1 && retryAfter <= 60, `retry-after ${refused.headers.get('retry-after')}`);
-      assert.deepEqual(rateHeaders(refused).slice(0, 2), [4, 0]);
+      assert.deepEqual(rateHeaders(refused).slice(0, 2), [5, 0]);
       assert.equal(w.up.requests.length, before, 'a refused request never reaches the upstream');
 
       // Limits are per organization: another one is not affected.

@@ -135,6 +135,11 @@ async function run(ctx: Context, call: InvokeCall): Promise<void> {
   // body and its upstream answer.
   const caller = warm(() => callerOf(ctx, call));
   const org = caller instanceof Promise ? await caller : caller;
+  // Limits: a refused request ends here (429); RateLimit-* on every answer from here on, and the
+  // invoke is metered whatever happens next (a body that is not JSON, a client that leaves). An
+  // organization without limits is admitted synchronously (no shared-state call to wait for).
+  const admitted = admitInvoke(ctx, call, org);
+  const traffic = admitted instanceof Promise ? await admitted : admitted;
   // Multipart invokes are read as a stream once the endpoint is known; JSON ones right away.
   const multipart = isMultipart(req.headers['content-type']);
   let json: unknown;
@@ -142,10 +147,6 @@ async function run(ctx: Context, call: InvokeCall): Promise<void> {
     const read = readJsonBody(req, ctx.config.bodyLimit);
     json = read instanceof Promise ? await read : read;
   }
-  // Limits: a refused request ends here (429); RateLimit-* on every answer from here on. An
-  // organization without limits is admitted synchronously (no shared-state call to wait for).
-  const admitted = admitInvoke(ctx, call, org);
-  const traffic = admitted instanceof Promise ? await admitted : admitted;
   const found = warm(() => resolveEndpoint(ctx.registry, org, call.service, call.action));
   const target = found instanceof Promise ? await found : found;
 
