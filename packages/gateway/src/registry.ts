@@ -108,7 +108,9 @@ export class Registry {
   private readonly orgs = new Map<string, Entry<OrgView | null>>();
   private readonly keys = new Map<string, Entry<ApiKeyView | null>>();
   private readonly creds = new Map<string, Entry<CredentialView[]>>();
-  private readonly credPairs = new Map<string, Entry<Record<CredentialSource, CredentialView[]>>>();
+  /** Per organization, then per service: keyed by the views' own slugs, so that an invoke's
+   * lookup builds no key string (and hashes none). */
+  private readonly credPairs = new Map<string, Map<string, Entry<Record<CredentialSource, CredentialView[]>>>>();
   private readonly pools = new Map<string, number>();
   // Last use per id, as epoch ms (turned into text only when flushed).
   private readonly touchedKeys = new Map<string, number>();
@@ -333,7 +335,9 @@ export class Registry {
   }
 
   private credentialsEntry(service: string, org: string): Entry<Record<CredentialSource, CredentialView[]>> {
-    return this.entry(this.credPairs, `${service}\u0000${org}`, async () => {
+    let byService = this.credPairs.get(org);
+    if (byService === undefined) this.credPairs.set(org, (byService = new Map()));
+    return this.entry(byService, service, async () => {
       const [platform, tenant] = await Promise.all([this.credentialRows(service, null), this.credentialRows(service, org)]);
       return { platform, tenant };
     });

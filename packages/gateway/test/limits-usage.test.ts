@@ -18,7 +18,8 @@ for (const db of await databases()) {
       assert.equal((await w.invoke('text-to-speech', tts({ cost: 7 }))).status, 200);
       assert.equal((await w.invoke('text-to-speech', tts({ cost: 5 }))).status, 200);
       assert.equal((await w.invoke('text-to-speech-with-timestamps', tts({ status: 422 }))).status, 422);
-      assert.equal((await w.invoke('get-voice', {})).status, 400);
+      const refused = await w.invoke('get-voice', {});
+      assert.equal(refused.status, 400);
       const member = await seedKey(w.gw, w.org, 'member');
       assert.equal((await w.invoke('list-voices', {}, {}, member)).status, 200);
 
@@ -66,6 +67,9 @@ for (const db of await databases()) {
       assert.equal(Number(r.units), 12);
       assert.ok(Number(r.duration_ms_sum) > 0);
       assert.match(r.minute, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:00\.000Z$/);
+      // Portico's own answer counts its envelope's bytes.
+      const own = await w.gw.gateway.ctx.store.db.selectFrom('usage_rollups').selectAll().where('action', '=', 'get-voice').executeTakeFirstOrThrow();
+      assert.equal(Number(own.bytes_out), Buffer.byteLength(refused.text));
       const latency = JSON.parse(r.latency) as Record<string, number>;
       assert.equal(
         Object.values(latency).reduce((a, b) => a + b, 0),

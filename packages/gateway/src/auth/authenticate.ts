@@ -1,7 +1,7 @@
 // Who is calling (SPEC §3): the platform admin token or an organization's API key.
 import { GatewayError } from '../errors.ts';
 import { warm, type OrgView, type Registry } from '../registry.ts';
-import { connectionTokenHash, hashToken, safeEqual, tokenFromHeader } from './tokens.ts';
+import { hashToken, rememberDigest, rememberedDigest, safeEqual, tokenFromHeader } from './tokens.ts';
 
 export type Principal = { kind: 'platform' } | { kind: 'apikey'; keyId: string; organization: string; role: 'admin' | 'member' };
 
@@ -11,17 +11,23 @@ export async function authenticate(registry: Registry, adminToken: string, autho
 
 /**
  * `authenticate` from the registry's loaded views; throws Cold when one is missing (see `warm`).
- * With the request's socket as `connection`, the key's digest is remembered for the connection.
+ * With the request's socket as `connection`, the key's digest is remembered for the connection
+ * (see `rememberedDigest`).
  */
 export function authenticateNow(registry: Registry, adminToken: string, authorization: string | undefined, connection?: object): Principal {
-  const token = tokenFromHeader(authorization);
-  if (token === '') throw new GatewayError('not_authenticated');
-  // API keys have a fixed shape; anything else can only be the admin token.
-  if (!token.startsWith('ptk_')) {
-    if (safeEqual(token, adminToken)) return { kind: 'platform' };
-    throw new GatewayError('invalid_token');
+  let digest = connection !== undefined && authorization !== undefined ? rememberedDigest(connection, authorization) : undefined;
+  if (digest === undefined) {
+    const token = tokenFromHeader(authorization);
+    if (token === '') throw new GatewayError('not_authenticated');
+    // API keys have a fixed shape; anything else can only be the admin token.
+    if (!token.startsWith('ptk_')) {
+      if (safeEqual(token, adminToken)) return { kind: 'platform' };
+      throw new GatewayError('invalid_token');
+    }
+    digest = hashToken(token);
+    if (connection !== undefined) rememberDigest(connection, authorization!, digest);
   }
-  const key = registry.apiKeyNow(connection === undefined ? hashToken(token) : connectionTokenHash(connection, token));
+  const key = registry.apiKeyNow(digest);
   if (!key) throw new GatewayError('invalid_token');
   if (key.expiresAt !== null && key.expiresAt <= Date.now()) throw new GatewayError('token_expired');
   const org = registry.orgNow(key.organization);

@@ -14,20 +14,21 @@ export function hashToken(token: string): string {
 }
 
 const DIGEST = Symbol('portico.tokenDigest');
-type Remembers = { [DIGEST]?: { token: string; digest: string } };
+type Remembers = { [DIGEST]?: { authorization: string; digest: string } };
 
 /**
- * `hashToken`, remembered on the connection (the request's socket): a keep-alive client sends the
- * same key with every request, and hashing it is a good part of authentication's cost. The key
- * lives as long as the socket, which already holds it in each request's headers.
+ * An API key's digest remembered on the connection (the request's socket) for exactly this
+ * Authorization value: a keep-alive client sends the same header with every request, and
+ * parsing and hashing it is a good part of authentication's cost. The key lives as long as the
+ * socket, which already holds it in each request's headers.
  */
-export function connectionTokenHash(connection: object, token: string): string {
-  const c = connection as Remembers;
-  const last = c[DIGEST];
-  if (last !== undefined && last.token === token) return last.digest;
-  const digest = hashToken(token);
-  c[DIGEST] = { token, digest };
-  return digest;
+export function rememberedDigest(connection: object, authorization: string): string | undefined {
+  const last = (connection as Remembers)[DIGEST];
+  return last !== undefined && last.authorization === authorization ? last.digest : undefined;
+}
+
+export function rememberDigest(connection: object, authorization: string, digest: string): void {
+  (connection as Remembers)[DIGEST] = { authorization, digest };
 }
 
 /** Constant-time comparison (of digests, so lengths never leak either). */

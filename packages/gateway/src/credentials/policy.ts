@@ -35,15 +35,21 @@ export function describePolicy(p: CredentialPolicy): string {
   return order.map((s) => `${s} key`).join(', then ');
 }
 
+// The possible orders, shared (every invoke asks for one).
+const NONE: readonly CredentialSource[] = Object.freeze([]);
+const TENANT: readonly CredentialSource[] = Object.freeze(['tenant']);
+const PLATFORM: readonly CredentialSource[] = Object.freeze(['platform']);
+const TENANT_THEN_PLATFORM: readonly CredentialSource[] = Object.freeze(['tenant', 'platform']);
+
 /**
  * SPEC §6 step 2: the sources to try, in order. Returns [] when the policy allows nothing.
  * An explicit source must already be checked against the policy.
  */
-export function sourceOrder(p: CredentialPolicy, explicit: CredentialSource | undefined): CredentialSource[] {
-  if (explicit) return [explicit];
-  if (!p.allow_tenant_key && !p.allow_platform_key) return [];
-  const allowed = (s: CredentialSource) => (s === 'tenant' ? p.allow_tenant_key : p.allow_platform_key);
-  const first: CredentialSource = allowed(p.default_source) ? p.default_source : p.default_source === 'tenant' ? 'platform' : 'tenant';
-  if (first === 'tenant' && p.fallback_to_platform_key && p.allow_platform_key) return ['tenant', 'platform'];
-  return [first];
+export function sourceOrder(p: CredentialPolicy, explicit: CredentialSource | undefined): readonly CredentialSource[] {
+  if (explicit) return explicit === 'tenant' ? TENANT : PLATFORM;
+  if (!p.allow_tenant_key && !p.allow_platform_key) return NONE;
+  const allowed = p.default_source === 'tenant' ? p.allow_tenant_key : p.allow_platform_key;
+  const first: CredentialSource = allowed ? p.default_source : p.default_source === 'tenant' ? 'platform' : 'tenant';
+  if (first === 'tenant' && p.fallback_to_platform_key && p.allow_platform_key) return TENANT_THEN_PLATFORM;
+  return first === 'tenant' ? TENANT : PLATFORM;
 }

@@ -47,19 +47,25 @@ export function resolveCredential<C extends CandidateInfo>(input: ResolveInput<C
   let remembered: 'masked_upstream_key' | 'invalid_upstream_key_info' | null = null;
   let coolingSeen = false;
   for (const source of sourceOrder(policy, explicit)) {
-    const live = input.credentials[source].filter((c) => c.status === 'active' && (c.expiresAt === null || c.expiresAt > input.now));
-    const candidates = live.filter((c) => {
-      if (!input.isCoolingDown(c.id)) return true;
-      coolingSeen = true;
-      return false;
-    });
-    if (candidates.length === 0) continue;
-    const start = input.poolStart(source, candidates.length) % candidates.length;
-    const rotated = [...candidates.slice(start), ...candidates.slice(0, start)];
-    for (let i = 0; i < rotated.length; i++) {
-      const c = rotated[i]!;
+    // Plain loops: this runs on every invoke, usually over a pool of one.
+    const candidates: C[] = [];
+    for (const c of input.credentials[source]) {
+      if (c.status !== 'active' || (c.expiresAt !== null && c.expiresAt <= input.now)) continue;
+      if (input.isCoolingDown(c.id)) coolingSeen = true;
+      else candidates.push(c);
+    }
+    const n = candidates.length;
+    if (n === 0) continue;
+    // Round robin over the pool; a pool of one has no position to keep.
+    const start = n === 1 ? 0 : input.poolStart(source, n) % n;
+    for (let k = 0; k < n; k++) {
+      const c = candidates[(start + k) % n]!;
       const verdict = input.check(c);
-      if (verdict === 'ok') return { credential: c, source, rest: rotated.slice(i + 1) };
+      if (verdict === 'ok') {
+        const rest: C[] = [];
+        for (let j = k + 1; j < n; j++) rest.push(candidates[(start + j) % n]!);
+        return { credential: c, source, rest };
+      }
       remembered ??= verdict === 'masked' ? 'masked_upstream_key' : 'invalid_upstream_key_info';
     }
   }

@@ -74,21 +74,20 @@ export function readJsonBody(req: IncomingMessage, limit: number): unknown {
         reject(err as Error);
       }
     };
-    // The client went away mid-body: nobody is left to answer.
-    const onAborted = (): void => {
+    // Closed before its end: the client went away mid-body, and nobody is left to answer. (node:http
+    // emits 'error' on a request only when it has listeners, so 'close' alone is enough.)
+    const onClose = (): void => {
       cleanup();
       reject(invalidRequest('Request body was not received in full.'));
     };
     const cleanup = (): void => {
       req.off('data', onData);
       req.off('end', onEnd);
-      req.off('error', onAborted);
-      req.off('aborted', onAborted);
+      req.off('close', onClose);
     };
     req.on('data', onData);
     req.on('end', onEnd);
-    req.on('error', onAborted);
-    req.on('aborted', onAborted);
+    req.on('close', onClose);
   });
 }
 

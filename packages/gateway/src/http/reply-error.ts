@@ -10,7 +10,8 @@ export function errorHeaders(err: GatewayError, requestId: string): Record<strin
 
 /**
  * Writes the envelope on a raw response (the invoke path, a request refused while closing).
- * `keep` sees the answer's headers and body before it is sent.
+ * `keep` sees the answer's headers and body before it is sent. Returns the body's size in bytes
+ * (0 when it was too late for an envelope).
  */
 export function writeRawError(
   res: ServerResponse,
@@ -18,15 +19,17 @@ export function writeRawError(
   requestId: string,
   extraHeaders?: Record<string, string>,
   keep?: (headers: Record<string, string>, body: string) => void,
-): void {
+): number {
   if (res.headersSent || res.destroyed) {
     // Too late for an envelope: cut the stream so the client sees a failure, not a short body.
     res.destroy();
-    return;
+    return 0;
   }
   const body = JSON.stringify(errorEnvelope(err, requestId));
   const headers = { ...extraHeaders, ...errorHeaders(err, requestId) };
   keep?.(headers, body);
-  res.writeHead(err.status, { ...headers, 'content-length': String(Buffer.byteLength(body)) });
+  const size = Buffer.byteLength(body);
+  res.writeHead(err.status, { ...headers, 'content-length': String(size) });
   res.end(body);
+  return size;
 }

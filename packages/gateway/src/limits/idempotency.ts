@@ -101,7 +101,8 @@ export class CaptureTee extends Writable {
 }
 
 /** Sends a stored answer again: same status, headers and body, this request's own id. */
-export function sendReplay(res: ServerResponse, stored: StoredResponse, requestId: string, own: Record<string, string>): void {
+/** Sends a stored answer; returns its body's size in bytes. */
+export function sendReplay(res: ServerResponse, stored: StoredResponse, requestId: string, own: Record<string, string>): number {
   let body = Buffer.from(stored.body, 'base64');
   if (stored.gatewayError) {
     // A gateway error envelope names its request; the replay answers for this one.
@@ -115,4 +116,5 @@ export function sendReplay(res: ServerResponse, stored: StoredResponse, requestI
   }
   res.writeHead(stored.status, { ...own, ...stored.headers, 'x-request-id': requestId, 'idempotent-replayed': 'true', 'content-length': String(body.length) });
   res.end(body);
+  return body.length;
 }

@@ -2,7 +2,6 @@
 // idempotency reservation, the copy of a JSON answer to store, the units the upstream reported,
 // and the usage row written when the response closes (success, error or client gone).
 import type { ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
 import type { Writable } from 'node:stream';
 import type { Context } from '../context.ts';
 import { GatewayError } from '../errors.ts';
@@ -39,13 +38,13 @@ export class Traffic {
   private readonly org: OrgView;
   private readonly at = Date.now();
   private readonly t0 = performance.now();
-  private readonly socket: Socket | null;
-  private readonly written0: number;
+  /** The connection's bytes read before this request, for a body without Content-Length; else -1. */
   private readonly read0: number;
 
   private units = 0;
   /** Set once the upstream answer is being relayed; the dispatcher then counts its body bytes
-   * (exactly: chunked framing is not the client's data). */
+   * (exactly: chunked framing is not the client's data). Portico's own answers (an error, a
+   * replay) set it to their body's size. */
   relaying = false;
   bytesOut = 0;
   // Idempotency
@@ -69,9 +68,9 @@ export class Traffic {
     this.call = call;
     this.res = res;
     this.org = org;
-    this.socket = call.req.socket ?? null;
-    this.written0 = this.socket?.bytesWritten ?? 0;
-    this.read0 = this.socket?.bytesRead ?? 0;
+    // The socket's byte counters are read only when needed: `bytesWritten` copies the socket's
+    // write queue into a new array on every read.
+    this.read0 = call.req.headers['content-length'] === undefined ? (call.req.socket?.bytesRead ?? 0) : -1;
     (res as Metered)[kTraffic] = this;
     res.on('close', finishTraffic);
   }
@@ -96,7 +95,7 @@ export class Traffic {
     if (rec.state === 'in_flight') throw new GatewayError('idempotency_in_progress');
     // A binary or stream answer was not stored: it cannot be replayed.
     if (rec.state !== 'done' || !rec.response) throw new GatewayError('idempotency_key_reused');
-    sendReplay(this.res, rec.response, this.call.id, this.call.own);
+    this.bytesOut = sendReplay(this.res, rec.response, this.call.id, this.call.own);
     return true;
   }
 
@@ -151,9 +150,7 @@ export class Traffic {
     }
     if (this.reservation && !this.settled) void this.settle(done);
 
-    const header = (res as unknown as { _header?: unknown })._header;
-    const written = this.socket ? this.socket.bytesWritten - this.written0 : 0;
-    const length = Number(this.call.req.headers['content-length']);
+    const length = this.read0 === -1 ? Number(this.call.req.headers['content-length']) : -1;
     const principal = this.call.principal;
     this.usage.record({
       at: this.at,
@@ -164,8 +161,8 @@ export class Traffic {
       status,
       upstream_status: this.call.upstreamStatus,
       credential_source: this.call.credentialSource,
-      bytes_in: Number.isSafeInteger(length) && length >= 0 ? length : Math.max(0, (this.socket?.bytesRead ?? 0) - this.read0),
-      bytes_out: this.relaying ? this.bytesOut : Math.max(0, written - (typeof header === 'string' ? Buffer.byteLength(header) : 0)),
+      bytes_in: Number.isSafeInteger(length) && length >= 0 ? length : Math.max(0, (this.call.req.socket?.bytesRead ?? 0) - Math.max(0, this.read0)),
+      bytes_out: this.bytesOut,
       duration_ms: Math.round((performance.now() - this.t0) * 10) / 10,
       units: this.units,
     });

@@ -196,7 +196,8 @@ function stalledBodies(ctx: Context): StalledBodies<InvokeCall> {
     w = new StalledBodies<InvokeCall>(ctx.config.bodyTimeoutMs, (call) => {
       // Closed once the answer is out: the rest of the body is never read.
       call.res.shouldKeepAlive = false;
-      writeRawError(call.res, invalidRequest('Request body was not received in time.'), call.id, call.own);
+      const size = writeRawError(call.res, invalidRequest('Request body was not received in time.'), call.id, call.own);
+      if (call.traffic && !call.traffic.relaying) call.traffic.bytesOut = size;
     });
     watches.set(ctx, w);
   }
@@ -323,7 +324,8 @@ function answerError(ctx: Context, call: InvokeCall, err: unknown): void {
     gw = new GatewayError('internal_error');
   }
   // An answer kept for idempotent replays is kept before its last byte goes out (Traffic).
-  writeRawError(res, gw, call.id, call.own, (headers, body) => call.traffic?.gatewayAnswered(gw.status, headers, body));
+  const size = writeRawError(res, gw, call.id, call.own, (headers, body) => call.traffic?.gatewayAnswered(gw.status, headers, body));
+  if (call.traffic && !call.traffic.relaying) call.traffic.bytesOut = size;
 }
 
 function logInvoke(ctx: Context, call: InvokeCall, started: number): void {
