@@ -55,17 +55,21 @@ export function readJsonBody(req: IncomingMessage, limit: number): unknown {
     let first: Buffer | null = null;
     let rest: Buffer[] | null = null;
     let size = 0;
-    const onData = (chunk: Buffer): void => {
-      size += chunk.length;
-      if (size > limit) {
-        cleanup();
-        reject(new GatewayError('payload_too_large'));
-        return;
+    // Paused mode: each 'readable' takes what has arrived, and the body is whole once the parser
+    // has seen its end (`complete`), without waiting for the stream's 'end'.
+    const onReadable = (): void => {
+      let chunk: Buffer | null;
+      while ((chunk = req.read() as Buffer | null) !== null) {
+        size += chunk.length;
+        if (size > limit) {
+          cleanup();
+          reject(new GatewayError('payload_too_large'));
+          return;
+        }
+        if (first === null) first = chunk;
+        else (rest ??= [first]).push(chunk);
       }
-      if (first === null) first = chunk;
-      else (rest ??= [first]).push(chunk);
-    };
-    const onEnd = (): void => {
+      if (!req.complete) return;
       cleanup();
       const text = rest ? Buffer.concat(rest).toString('utf8') : first ? first.toString('utf8') : '';
       try {
@@ -81,12 +85,10 @@ export function readJsonBody(req: IncomingMessage, limit: number): unknown {
       reject(invalidRequest('Request body was not received in full.'));
     };
     const cleanup = (): void => {
-      req.off('data', onData);
-      req.off('end', onEnd);
+      req.off('readable', onReadable);
       req.off('close', onClose);
     };
-    req.on('data', onData);
-    req.on('end', onEnd);
+    req.on('readable', onReadable);
     req.on('close', onClose);
   });
 }
