@@ -21,9 +21,13 @@ export const upstreamAgent = new Agent({
 // Relayed bodies arrive as one fresh 64 KiB buffer per socket read. V8 frees a buffer's memory
 // only when a young-generation GC finds it dead, and with a young generation sized for small
 // requests that can be tens of MiB of bodies later. So, every RELAY_GC_BYTES relayed by this
-// process, ask for a minor GC: resident memory stays bounded on long binary relays whatever
-// the heap settings, at the cost of one scavenge per 16 MiB.
+// process in large answers, ask for a minor GC: resident memory stays bounded on long binary
+// relays whatever the heap settings, at the cost of one scavenge per 16 MiB. Only the bytes of
+// an answer past its first LARGE_ANSWER_BYTES count: small answers allocate enough on the heap
+// to keep young GCs frequent, and forced GCs cost them more than the GC itself (measured: with
+// them, perf finds ~4 µs per small invoke in V8's inline-cache misses, which then stay).
 const RELAY_GC_BYTES = 16 * 1024 * 1024;
+const LARGE_ANSWER_BYTES = 1024 * 1024;
 setFlagsFromString('--expose-gc');
 const minorGc = runInNewContext('gc') as (options: { type: 'minor'; execution: 'async' | 'sync' }) => void;
 let relayedSinceGc = 0;
@@ -98,6 +102,8 @@ class RelayHandler implements Dispatcher.DispatchHandler {
   private settled = false;
   private cut: Error | null = null;
   private onDrain: (() => void) | null = null;
+  /** Body bytes received so far. */
+  private bytes = 0;
 
   constructor(call: UpstreamCall, factory: ResponseFactory, resolve: () => void, reject: (err: Error) => void) {
     this.call = call;
@@ -130,10 +136,13 @@ class RelayHandler implements Dispatcher.DispatchHandler {
     if (dest === null) return;
     const tally = this.call.tally;
     if (tally !== undefined && tally.relaying) tally.bytesOut += chunk.length;
-    relayedSinceGc += chunk.length;
-    if (relayedSinceGc >= RELAY_GC_BYTES) {
-      relayedSinceGc = 0;
-      minorGc({ type: 'minor', execution: 'async' });
+    this.bytes += chunk.length;
+    if (this.bytes > LARGE_ANSWER_BYTES) {
+      relayedSinceGc += chunk.length;
+      if (relayedSinceGc >= RELAY_GC_BYTES) {
+        relayedSinceGc = 0;
+        minorGc({ type: 'minor', execution: 'async' });
+      }
     }
     if (!dest.write(chunk)) this.pause(controller, dest);
   }
