@@ -1,0 +1,188 @@
+// `npm run bench:ab -- <rev>`: is this checkout faster than revision <rev>? Both builds of Portico
+// (on SQLite) run side by side on core 0, each under its own load generator (core 1, beside the
+// upstream), at the same time; their CPU time per request comes from /proc. On a shared VM
+// whose speed drifts by 10–20% from one minute to the next, two cells measured in turn differ by
+// more than most changes do; measured at the same time, both builds see the same drift. Each
+// session starts both anew (a process's JIT decisions move its speed by a few percent for its
+// whole life), runs one warm-up round and then `--rounds` measured ones; the result is the mean
+// ratio over sessions with its standard error.
+//
+// Options: --sessions=N (4), --rounds=N (5, the first not counted), --seconds=S (2 per round),
+// --scenario=json|tts|… (json), --connections=N (25 per build). `<rev>` is anything git resolves
+// (a commit, HEAD~1, a branch); its worktree goes to .bench-tmp/ab-<commit>/ and is reused.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { LoadResult, LoadSpec } from './lib/loadgen.ts';
+import { cpuUs, sleep, start, type Proc } from './lib/proc.ts';
+import { requestFor, SCENARIOS, scenario, type ScenarioId } from './lib/scenarios.ts';
+import { startTarget, type Env, type Running } from './lib/targets.ts';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const NODE = process.execPath;
+
+function parseArgs(argv: string[]): { rev: string; sessions: number; rounds: number; seconds: number; scenario: ScenarioId; connections: number } {
+  const opts = { rev: '', sessions: 4, rounds: 5, seconds: 2, scenario: 'json' as ScenarioId, connections: 25 };
+  for (const a of argv) {
+    const m = /^--([a-z]+)=(.+)$/.exec(a);
+    if (!m) {
+      if (a.startsWith('--') || opts.rev)
+        throw new Error(`unknown argument '${a}' (usage: npm run bench:ab -- <rev> [--sessions=N] [--rounds=N] [--seconds=S] [--scenario=ID])`);
+      opts.rev = a;
+      continue;
+    }
+    const [, k, v] = m as unknown as [string, string, string];
+    if (k === 'scenario') {
+      if (!SCENARIOS.some((s) => s.id === v)) throw new Error(`unknown scenario '${v}' (${SCENARIOS.map((s) => s.id).join(', ')})`);
+      opts.scenario = v as ScenarioId;
+    } else if (k === 'sessions' || k === 'rounds' || k === 'seconds' || k === 'connections') {
+      const n = Number(v);
+      if (!(n > 0) || (k !== 'seconds' && !Number.isInteger(n))) throw new Error(`--${k} must be a positive ${k === 'seconds' ? 'number' : 'integer'}`);
+      opts[k] = n;
+    } else throw new Error(`unknown option --${k}`);
+  }
+  if (!opts.rev) throw new Error('usage: npm run bench:ab -- <rev> (the revision to compare this checkout with)');
+  if (opts.rounds < 2) throw new Error('--rounds must be at least 2 (the first is a warm-up)');
+  return opts;
+}
+
+/**
+ * A worktree of `rev` that runs its own packages: its node_modules links every dependency of
+ * this checkout except @portico/*, which point at the worktree's own packages (through the
+ * workspace links, the CLI of a second checkout would otherwise load the first one's gateway).
+ */
+function worktreeOf(rev: string): { dir: string; commit: string } {
+  const commit = execFileSync('git', ['rev-parse', '--verify', `${rev}^{commit}`], { cwd: ROOT, encoding: 'utf8' }).trim();
+  const dir = join(ROOT, '.bench-tmp', `ab-${commit.slice(0, 12)}`);
+  if (!existsSync(join(dir, 'package.json'))) {
+    rmSync(dir, { recursive: true, force: true });
+    execFileSync('git', ['worktree', 'add', '--detach', '--force', dir, commit], { cwd: ROOT, stdio: 'ignore' });
+  }
+  const modules = join(dir, 'node_modules');
+  mkdirSync(join(modules, '@portico'), { recursive: true });
+  for (const name of readdirSync(join(ROOT, 'node_modules'))) {
+    if (name === '@portico' || existsSync(join(modules, name))) continue;
+    symlinkSync(join(ROOT, 'node_modules', name), join(modules, name));
+  }
+  for (const pkg of readdirSync(join(dir, 'packages'))) {
+    const link = join(modules, '@portico', pkg);
+    if (!existsSync(link)) symlinkSync(join(dir, 'packages', pkg), link);
+  }
+  return { dir, commit };
+}
+
+/** One load generator process (lib/loadgen.ts --serve): a cell per JSON line. */
+class Loadgen {
+  readonly proc: Proc;
+  private onLine: ((line: string) => void) | null = null;
+  constructor() {
+    this.proc = start('loadgen', NODE, [join(ROOT, 'bench/lib/loadgen.ts'), '--serve'], { core: 1, stdin: true, onLine: (l) => this.onLine?.(l) });
+  }
+  run(spec: LoadSpec, onStart: () => void): Promise<LoadResult> {
+    return new Promise((resolvePromise, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error('load generator overran its cell')),
+        ('durationS' in spec ? spec.durationS + spec.warmupS : 0) * 1000 + 60_000,
+      );
+      this.onLine = (line) => {
+        if (line === '@start') onStart();
+        else if (line.startsWith('@result ')) {
+          clearTimeout(timer);
+          this.onLine = null;
+          resolvePromise(JSON.parse(line.slice(8)) as LoadResult);
+        }
+      };
+      this.proc.child.stdin!.write(JSON.stringify(spec) + '\n');
+    });
+  }
+}
+
+const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+const stderr = (xs: number[]): number => (xs.length < 2 ? 0 : Math.sqrt(xs.reduce((a, b) => a + (b - mean(xs)) ** 2, 0) / (xs.length - 1) / xs.length));
+
+async function main(): Promise<void> {
+  const o = parseArgs(process.argv.slice(2));
+  const base = worktreeOf(o.rev);
+  const head = execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
+  const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: ROOT, encoding: 'utf8' }).trim() !== '';
+  console.log(`A = ${base.commit.slice(0, 12)} (${o.rev}), B = this checkout (${head}${dirty ? ' + uncommitted changes' : ''}); scenario ${o.scenario}`);
+  console.log(`${o.sessions} sessions × ${o.rounds - 1} measured rounds of ${o.seconds} s, ${o.connections} connections per build`);
+
+  const upstream = start('upstream', NODE, [join(ROOT, 'bench/upstream.ts')], { core: 1 });
+  const loadgens = [new Loadgen(), new Loadgen()];
+  const running: Running[] = [];
+  const stopAll = async (): Promise<void> => {
+    for (const r of running.splice(0)) await r.stop();
+  };
+  const onSignal = (): void => {
+    void stopAll().finally(() => process.exit(130));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const tmp = mkdtempSync(join(tmpdir(), 'portico-ab-'));
+  try {
+    const up = await upstream.waitForLine(/^listening (\d+)/, 15_000);
+    await Promise.all(loadgens.map((l) => l.proc.waitForLine(/^@ready$/, 30_000)));
+    const env = (root: string): Env => ({
+      root,
+      tmp: mkdtempSync(join(tmp, 'target-')),
+      node: NODE,
+      upstream: `http://127.0.0.1:${up[1]}`,
+      pgUrl: '',
+      log: (m) => console.log(m),
+    });
+    const sc = scenario(o.scenario);
+    const sessions: number[] = [];
+    for (let s = 0; s < o.sessions; s++) {
+      running.push(await startTarget('portico-sqlite', env(base.dir)), await startTarget('portico-sqlite', env(ROOT)));
+      const ratios: number[] = [];
+      for (let round = 0; round < o.rounds; round++) {
+        const cells = await Promise.all(
+          running.map(async (r, i) => {
+            const spec: LoadSpec = {
+              kind: 'autocannon',
+              ...requestFor(r.dialect, sc),
+              connections: o.connections,
+              durationS: o.seconds,
+              warmupS: 1,
+              expectStatus: sc.expectStatus,
+            };
+            const pid = r.proc!.pid;
+            let cpu0 = 0;
+            // Alternate which load generator drives which build.
+            const res = await loadgens[(i + round) % 2]!.run(spec, () => (cpu0 = cpuUs(pid)));
+            if (res.error || res.requests === 0 || res.unexpected + res.errors > 0) {
+              throw new Error(`${i === 0 ? 'A' : 'B'}: ${res.error ?? `${res.requests} requests, unexpected ${res.unexpected}, errors ${res.errors}`}`);
+            }
+            return (cpuUs(pid) - cpu0) / res.requests;
+          }),
+        );
+        if (round > 0) ratios.push(cells[1]! / cells[0]!);
+        console.log(
+          `  session ${s + 1} round ${round + 1}${round === 0 ? ' (warm-up)' : ''}: A ${cells[0]!.toFixed(1)} µs, B ${cells[1]!.toFixed(1)} µs of CPU per request`,
+        );
+      }
+      await stopAll();
+      sessions.push(mean(ratios));
+      console.log(`session ${s + 1}: B/A ${mean(ratios).toFixed(3)}`);
+    }
+    console.log(`B/A CPU per request: ${mean(sessions).toFixed(3)} ± ${stderr(sessions).toFixed(3)} (standard error over ${sessions.length} sessions)`);
+  } finally {
+    await stopAll();
+    for (const l of loadgens) l.proc.child.stdin?.end();
+    await sleep(200);
+    for (const l of loadgens) await l.proc.stop(1000);
+    await upstream.stop();
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err: Error) => {
+    console.error(`bench:ab: ${err.message}`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,46 @@
+// `npm run bench:ab`: runs it for one short session against HEAD (the same code on both sides)
+// and checks that it measures both builds and prints the ratio; and that bad arguments are
+// refused with a reason. No timing goal: the ratio itself is not checked.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+
+function runAb(args: string[], timeoutMs: number): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolvePromise) => {
+    const env = { ...process.env };
+    delete env.NODE_TEST_CONTEXT;
+    const child = spawn(process.execPath, [join(ROOT, 'bench/ab.ts'), ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d));
+    child.stderr.on('data', (d: Buffer) => (output += d));
+    const timer = setTimeout(() => child.kill('SIGINT'), timeoutMs);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolvePromise({ code, output });
+    });
+  });
+}
+
+test('npm run bench:ab -- HEAD: both builds measured side by side, the ratio printed', { timeout: 180_000 }, async () => {
+  const { code, output } = await runAb(['HEAD', '--sessions=1', '--rounds=2', '--seconds=0.5', '--connections=5'], 150_000);
+  assert.equal(code, 0, output.slice(-3000));
+  assert.match(output, /^A = [0-9a-f]{12} \(HEAD\), B = this checkout/m);
+  assert.match(output, /session 1 round 2: A \d+\.\d µs, B \d+\.\d µs of CPU per request/);
+  assert.match(output, /^B\/A CPU per request: \d+\.\d{3} ± 0\.000 \(standard error over 1 sessions\)$/m);
+});
+
+test('npm run bench:ab: bad arguments are refused with the reason', async () => {
+  const none = await runAb([], 30_000);
+  assert.equal(none.code, 1);
+  assert.match(none.output, /^bench:ab: usage: npm run bench:ab -- <rev>/m);
+  const bad = await runAb(['HEAD', '--rounds=1'], 30_000);
+  assert.equal(bad.code, 1);
+  assert.match(bad.output, /--rounds must be at least 2/);
+  const unknown = await runAb(['no-such-revision-xyz'], 30_000);
+  assert.equal(unknown.code, 1);
+  assert.match(unknown.output, /^bench:ab: /m);
+});
