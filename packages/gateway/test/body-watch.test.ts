@@ -6,7 +6,7 @@ import { StalledBodies, type BodyReader } from '../src/http/body.ts';
 
 function reader(name: string): BodyReader & { name: string; fake: { complete: boolean; destroyed: boolean; socket: { bytesRead: number } } } {
   const fake = { complete: false, destroyed: false, socket: { bytesRead: 0 } };
-  return { name, fake, req: fake as unknown as IncomingMessage, bodyBytes: -1, bodySince: 0, bodyPrev: null, bodyNext: null };
+  return { name, fake, req: fake as unknown as IncomingMessage, bodyBytes: -1, bodySince: 0, sweepPrev: null, sweepNext: null };
 }
 
 test('StalledBodies reports only readers whose socket read nothing for the timeout; removal in any order', async () => {
@@ -25,6 +25,6 @@ test('StalledBodies reports only readers whose socket read nothing for the timeo
   // d stops moving: reported in turn.
   await new Promise((r) => setTimeout(r, 300));
   assert.deepEqual(stalled, ['a', 'd']);
-  assert.equal(a!.bodyNext, null);
-  assert.equal(a!.bodyPrev, null);
+  assert.equal(a!.sweepNext, null);
+  assert.equal(a!.sweepPrev, null);
 });

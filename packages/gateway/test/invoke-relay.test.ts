@@ -45,6 +45,18 @@ before(async () => {
     } else if (fault === 'big') {
       res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(big.length) });
       res.end(big);
+    } else if (fault === 'huge') {
+      // 48 MiB written as fast as the gateway takes it: more than the sockets between can hold.
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(8 * big.length) });
+      let sent = 0;
+      const more = (): void => {
+        while (sent < 8) {
+          sent++;
+          if (!res.write(big)) return void res.once('drain', more);
+        }
+        res.end();
+      };
+      more();
     } else if (fault === 'slowbody') {
       res.writeHead(200, { 'content-type': 'application/octet-stream' });
       const timer = setInterval(() => res.write(Buffer.alloc(1024)), 20);
@@ -150,6 +162,74 @@ test('no headers within the timeout → 504; an idle stream is cut', async () =>
   });
   assert.equal(idle.status, 200);
   await assert.rejects(idle.arrayBuffer(), 'the idle body is cut, not completed');
+});
+
+test('the upstream timeout counts neither a slow streamed upload nor a client holding back the answer', async () => {
+  // HeyGen's timeout is 700 ms here. A multipart upload sent over about 1.5 s is not cut: the
+  // wait for the first byte starts once the upload is sent.
+  const boundary = 'portico-test-boundary';
+  const parts = [
+    `--${boundary}\r\nContent-Disposition: form-data; name="payload"\r\n\r\n{}\r\n`,
+    `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.bin"\r\nContent-Type: application/octet-stream\r\n\r\n`,
+    'x'.repeat(1000),
+    'y'.repeat(1000),
+    'z'.repeat(1000),
+    `\r\n--${boundary}--\r\n`,
+  ];
+  const upload = await new Promise<{ status: number; body: string; ms: number }>((resolve, reject) => {
+    const t0 = performance.now();
+    const req = request(gw.url + '/api/v1/external-proxy/heygen/upload-asset', {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${key}`,
+        'content-type': `multipart/form-data; boundary=${boundary}`,
+        'content-length': String(parts.reduce((n, p) => n + Buffer.byteLength(p), 0)),
+        'x-test': 'echo',
+      },
+    });
+    req.on('response', (res) => {
+      let body = '';
+      res.setEncoding('latin1');
+      res.on('data', (d: string) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode!, body, ms: performance.now() - t0 }));
+    });
+    req.on('error', reject);
+    let i = 0;
+    const next = (): void => {
+      if (i === parts.length) return void req.end();
+      req.write(parts[i++]);
+      setTimeout(next, 300);
+    };
+    next();
+  });
+  assert.equal(upload.status, 200, upload.body);
+  assert.ok(upload.ms >= 1500, `answered after ${upload.ms} ms`);
+  assert.ok(upload.body.includes('zzz'), 'the whole upload reached the upstream');
+
+  // A client that stops reading a 48 MiB answer for 1.5 s: the relay waits on it, the upstream is not cut.
+  const relayed = await new Promise<{ status: number; bytes: number }>((resolve, reject) => {
+    const req = request(gw.url + '/api/v1/external-proxy/heygen/list-avatars', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', 'x-test': 'huge' },
+    });
+    req.on('response', (res) => {
+      let bytes = 0;
+      let held = false;
+      res.on('data', (d: Buffer) => {
+        bytes += d.length;
+        if (!held) {
+          held = true;
+          res.pause();
+          setTimeout(() => res.resume(), 1500);
+        }
+      });
+      res.on('end', () => resolve({ status: res.statusCode!, bytes }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end('{}');
+  });
+  assert.deepEqual(relayed, { status: 200, bytes: 8 * big.length });
 });
 
 test('HeyGen X-Request-Id returns as X-Upstream-Request-Id; upstream CORS and RateLimit fields are dropped', async () => {

@@ -4,6 +4,7 @@
 import type { IncomingMessage } from 'node:http';
 import sjson from 'secure-json-parse';
 import { GatewayError, invalidRequest } from '../errors.ts';
+import { Sweeper, type Swept } from './sweep.ts';
 
 const PARSE = { protoAction: 'error', constructorAction: 'error' } as const;
 
@@ -94,75 +95,45 @@ export function readJsonBody(req: IncomingMessage, limit: number): unknown {
 }
 
 /** A request whose body is being read, with where it stood when last seen moving. */
-export interface BodyReader {
+export interface BodyReader extends Swept {
   readonly req: IncomingMessage;
   /** Socket bytes read when last seen to move (-1: not looked at yet), and when. */
   bodyBytes: number;
   bodySince: number;
-  /** Links of StalledBodies' list (the reader itself is the node: nothing allocated, no hashing). */
-  bodyPrev: BodyReader | null;
-  bodyNext: BodyReader | null;
 }
 
 /**
  * Requests whose body is still arriving, checked a few times per timeout for a client that has
- * stopped sending (its socket has read nothing new for `timeoutMs`). One timer for all of them,
- * as node:http checks its own request timeouts, and an intrusive list: adding and removing a
- * request costs a few field writes on the hot path.
+ * stopped sending (its socket has read nothing new for `timeoutMs`), with one timer for all
+ * (see Sweeper).
  */
 export class StalledBodies<T extends BodyReader> {
-  private head: BodyReader | null = null;
-  private readonly timeoutMs: number;
-  private readonly onStall: (r: T) => void;
-  private timer: NodeJS.Timeout | null = null;
+  private readonly sweeper: Sweeper<T>;
 
   constructor(timeoutMs: number, onStall: (r: T) => void) {
-    this.timeoutMs = timeoutMs;
-    this.onStall = onStall;
+    this.sweeper = new Sweeper<T>(Math.min(1000, Math.max(25, Math.floor(timeoutMs / 4))), (r, now) => {
+      const { req } = r;
+      if (req.complete || req.destroyed) return true;
+      const bytes = req.socket?.bytesRead ?? 0;
+      if (bytes !== r.bodyBytes) {
+        r.bodyBytes = bytes;
+        r.bodySince = now;
+        return false;
+      }
+      if (now - r.bodySince < timeoutMs) return false;
+      this.sweeper.delete(r);
+      onStall(r);
+      return true;
+    });
   }
 
   add(r: T): void {
     r.bodyBytes = -1;
-    r.bodyPrev = null;
-    r.bodyNext = this.head;
-    if (this.head !== null) this.head.bodyPrev = r;
-    this.head = r;
-    if (this.timer === null) {
-      this.timer = setInterval(() => this.check(), Math.min(1000, Math.max(25, Math.floor(this.timeoutMs / 4))));
-      this.timer.unref();
-    }
+    this.sweeper.add(r);
   }
 
   /** Idempotent. */
   delete(r: T): void {
-    if (r.bodyPrev === null && this.head !== r) return;
-    if (r.bodyPrev !== null) r.bodyPrev.bodyNext = r.bodyNext;
-    else this.head = r.bodyNext;
-    if (r.bodyNext !== null) r.bodyNext.bodyPrev = r.bodyPrev;
-    r.bodyPrev = r.bodyNext = null;
-  }
-
-  private check(): void {
-    const now = performance.now();
-    for (let r = this.head; r !== null;) {
-      const next = r.bodyNext;
-      const { req } = r;
-      if (req.complete || req.destroyed) this.delete(r as T);
-      else {
-        const bytes = req.socket?.bytesRead ?? 0;
-        if (bytes !== r.bodyBytes) {
-          r.bodyBytes = bytes;
-          r.bodySince = now;
-        } else if (now - r.bodySince >= this.timeoutMs) {
-          this.delete(r as T);
-          this.onStall(r as T);
-        }
-      }
-      r = next;
-    }
-    if (this.head === null) {
-      clearInterval(this.timer!);
-      this.timer = null;
-    }
+    this.sweeper.delete(r);
   }
 }

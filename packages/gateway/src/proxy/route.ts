@@ -15,7 +15,8 @@ import type { Context } from '../context.ts';
 import { GatewayError, invalidRequest } from '../errors.ts';
 import { actingOrganizationNow, authenticateNow, type Principal } from '../auth/authenticate.ts';
 import { requestIdFrom } from '../http/request-id.ts';
-import { readJsonBody, StalledBodies, type BodyReader } from '../http/body.ts';
+import { readJsonBody, StalledBodies } from '../http/body.ts';
+import type { Swept } from '../http/sweep.ts';
 import { corsAnswerHeaders, corsConfiguredNow, organizationAllowsOrigin } from '../http/cors.ts';
 import { writeRawError } from '../http/reply-error.ts';
 import { warm, type CredentialView, type OrgView } from '../registry.ts';
@@ -55,8 +56,8 @@ export interface InvokeCall {
   /** Body progress and list links, for StalledBodies. */
   bodyBytes: number;
   bodySince: number;
-  bodyPrev: BodyReader | null;
-  bodyNext: BodyReader | null;
+  sweepPrev: Swept | null;
+  sweepNext: Swept | null;
 }
 
 /**
@@ -112,8 +113,8 @@ export async function invoke(ctx: Context, req: IncomingMessage, res: ServerResp
     upstream: null,
     bodyBytes: -1,
     bodySince: 0,
-    bodyPrev: null,
-    bodyNext: null,
+    sweepPrev: null,
+    sweepNext: null,
   };
   const started = performance.now();
   // A body still arriving is watched for stalls (see stalledBodies).
