@@ -15,8 +15,9 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } 
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { LoadResult, LoadSpec } from './lib/loadgen.ts';
-import { cpuUs, sleep, start, type Proc } from './lib/proc.ts';
+import type { LoadSpec } from './lib/loadgen.ts';
+import { Loadgen } from './lib/loadgen-process.ts';
+import { cpuUs, start } from './lib/proc.ts';
 import { requestFor, SCENARIOS, scenario, type ScenarioId } from './lib/scenarios.ts';
 import { startTarget, type Env, type Running } from './lib/targets.ts';
 
@@ -73,32 +74,6 @@ function worktreeOf(rev: string): { dir: string; commit: string } {
   return { dir, commit };
 }
 
-/** One load generator process (lib/loadgen.ts --serve): a cell per JSON line. */
-class Loadgen {
-  readonly proc: Proc;
-  private onLine: ((line: string) => void) | null = null;
-  constructor() {
-    this.proc = start('loadgen', NODE, [join(ROOT, 'bench/lib/loadgen.ts'), '--serve'], { core: 1, stdin: true, onLine: (l) => this.onLine?.(l) });
-  }
-  run(spec: LoadSpec, onStart: () => void): Promise<LoadResult> {
-    return new Promise((resolvePromise, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error('load generator overran its cell')),
-        ('durationS' in spec ? spec.durationS + spec.warmupS : 0) * 1000 + 60_000,
-      );
-      this.onLine = (line) => {
-        if (line === '@start') onStart();
-        else if (line.startsWith('@result ')) {
-          clearTimeout(timer);
-          this.onLine = null;
-          resolvePromise(JSON.parse(line.slice(8)) as LoadResult);
-        }
-      };
-      this.proc.child.stdin!.write(JSON.stringify(spec) + '\n');
-    });
-  }
-}
-
 const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
 const stderr = (xs: number[]): number => (xs.length < 2 ? 0 : Math.sqrt(xs.reduce((a, b) => a + (b - mean(xs)) ** 2, 0) / (xs.length - 1) / xs.length));
 
@@ -124,7 +99,6 @@ async function main(): Promise<void> {
   const tmp = mkdtempSync(join(tmpdir(), 'portico-ab-'));
   try {
     const up = await upstream.waitForLine(/^listening (\d+)/, 15_000);
-    await Promise.all(loadgens.map((l) => l.proc.waitForLine(/^@ready$/, 30_000)));
     const env = (root: string): Env => ({
       root,
       tmp: mkdtempSync(join(tmp, 'target-')),
@@ -152,7 +126,7 @@ async function main(): Promise<void> {
             const pid = r.proc!.pid;
             let cpu0 = 0;
             // Alternate which load generator drives which build.
-            const res = await loadgens[(i + round) % 2]!.run(spec, () => (cpu0 = cpuUs(pid)));
+            const res = await loadgens[(i + round) % 2]!.run(spec, o.seconds + 90, () => (cpu0 = cpuUs(pid)));
             if (res.error || res.requests === 0 || res.unexpected + res.errors > 0) {
               throw new Error(`${i === 0 ? 'A' : 'B'}: ${res.error ?? `${res.requests} requests, unexpected ${res.unexpected}, errors ${res.errors}`}`);
             }
@@ -171,9 +145,7 @@ async function main(): Promise<void> {
     console.log(`B/A CPU per request: ${mean(sessions).toFixed(3)} ± ${stderr(sessions).toFixed(3)} (standard error over ${sessions.length} sessions)`);
   } finally {
     await stopAll();
-    for (const l of loadgens) l.proc.child.stdin?.end();
-    await sleep(200);
-    for (const l of loadgens) await l.proc.stop(1000);
+    for (const l of loadgens) await l.close();
     await upstream.stop();
     rmSync(tmp, { recursive: true, force: true });
   }

@@ -3,27 +3,9 @@
 // refused with a reason. No timing goal: the ratio itself is not checked.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { runScript } from './run-script.ts';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-
-function runAb(args: string[], timeoutMs: number): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolvePromise) => {
-    const env = { ...process.env };
-    delete env.NODE_TEST_CONTEXT;
-    const child = spawn(process.execPath, [join(ROOT, 'bench/ab.ts'), ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (d: Buffer) => (output += d));
-    child.stderr.on('data', (d: Buffer) => (output += d));
-    const timer = setTimeout(() => child.kill('SIGINT'), timeoutMs);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolvePromise({ code, output });
-    });
-  });
-}
+const runAb = (args: string[], timeoutMs: number) => runScript('bench/ab.ts', args, timeoutMs);
 
 test('npm run bench:ab -- HEAD: both builds measured side by side, the ratio printed', { timeout: 180_000 }, async () => {
   const { code, output } = await runAb(['HEAD', '--sessions=1', '--rounds=2', '--seconds=0.5', '--connections=5'], 150_000);

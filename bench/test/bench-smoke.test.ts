@@ -3,30 +3,13 @@
 // object. No timing goals here: those live in bench/RESULTS.md, never in tests.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import type { Results } from '../lib/report.ts';
+import { runScript } from './run-script.ts';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-
-function runHarness(args: string[], timeoutMs: number): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolvePromise) => {
-    const env = { ...process.env };
-    delete env.NODE_TEST_CONTEXT; // the harness and its children are plain programs, not test files
-    const child = spawn(process.execPath, [join(ROOT, 'bench/run.ts'), ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (d: Buffer) => (output += d));
-    child.stderr.on('data', (d: Buffer) => (output += d));
-    const timer = setTimeout(() => child.kill('SIGINT'), timeoutMs);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolvePromise({ code, output });
-    });
-  });
-}
+const runHarness = (args: string[], timeoutMs: number) => runScript('bench/run.ts', args, timeoutMs);
 
 test('npm run bench -- --smoke produces figures for (a), (b) and Portico on SQLite', { timeout: 240_000 }, async () => {
   const out = mkdtempSync(join(tmpdir(), 'portico-bench-smoke-'));
