@@ -337,6 +337,13 @@ describe('admin panel in Chromium', () => {
     await page.getByRole('button', { name: 'Apply filters' }).click();
     await page.waitForURL(/action=credential\.test/);
     await waitText(audit, 'credential.test');
+    // The unfiltered rows stay until the filtered page renders: wait for it, then check it.
+    await page
+      .waitForFunction(() => {
+        const rows = [...document.querySelectorAll('tr[data-audit-action]')];
+        return rows.length > 0 && rows.every((r) => r.getAttribute('data-audit-action') === 'credential.test');
+      })
+      .catch(() => {}); // the assertion below reports what is there
     const actions = await page.locator('tr[data-audit-action]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-audit-action')));
     assert.ok(actions.length >= 2);
     assert.ok(
