@@ -121,7 +121,6 @@ export class StalledBodies<T extends BodyReader> {
         return false;
       }
       if (now - r.bodySince < timeoutMs) return false;
-      this.sweeper.delete(r);
       onStall(r);
       return true;
     });

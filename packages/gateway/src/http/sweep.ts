@@ -11,7 +11,7 @@ export interface Swept {
 
 /**
  * Visits every listed item every `everyMs` while any is listed; `visit` returns true to drop
- * the item (it may act on it first, and may delete it itself: deleting is idempotent).
+ * the item (it may act on it first, and what it does may delete it: deleting is idempotent).
  */
 export class Sweeper<T extends Swept> {
   private head: Swept | null = null;

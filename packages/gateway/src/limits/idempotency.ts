@@ -100,8 +100,7 @@ export class CaptureTee extends Writable {
   }
 }
 
-/** Sends a stored answer again: same status, headers and body, this request's own id. */
-/** Sends a stored answer; returns its body's size in bytes. */
+/** Sends a stored answer again: same status, headers and body, this request's own id. Returns the body's size in bytes. */
 export function sendReplay(res: ServerResponse, stored: StoredResponse, requestId: string, own: Record<string, string>): number {
   let body = Buffer.from(stored.body, 'base64');
   if (stored.gatewayError) {

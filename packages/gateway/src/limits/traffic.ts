@@ -24,6 +24,12 @@ function finishTraffic(this: ServerResponse): void {
   (this as Metered)[kTraffic].finish();
 }
 
+/** Content-Length as a number (node:http has already refused a malformed one). */
+function declaredLength(header: string | undefined): number {
+  const n = Number(header);
+  return Number.isSafeInteger(n) && n >= 0 ? n : 0;
+}
+
 let sequence = 0;
 const processTag = `${process.pid.toString(36)}.${Date.now().toString(36)}`;
 
@@ -95,7 +101,7 @@ export class Traffic {
     if (rec.state === 'in_flight') throw new GatewayError('idempotency_in_progress');
     // A binary or stream answer was not stored: it cannot be replayed.
     if (rec.state !== 'done' || !rec.response) throw new GatewayError('idempotency_key_reused');
-    this.bytesOut = sendReplay(this.res, rec.response, this.call.id, this.call.own);
+    this.answeredOwn(sendReplay(this.res, rec.response, this.call.id, this.call.own));
     return true;
   }
 
@@ -119,6 +125,11 @@ export class Traffic {
     this.teeHeaders = storableHeaders(headers);
     this.tee = new CaptureTee(res);
     return this.tee;
+  }
+
+  /** Portico answered itself (an error, a replay) with a body of `bytes`; an upstream answer already being relayed keeps its own count. */
+  answeredOwn(bytes: number): void {
+    if (!this.relaying) this.bytesOut = bytes;
   }
 
   /** Portico is answering with its own error after the reservation: keep it for replays. */
@@ -150,7 +161,6 @@ export class Traffic {
     }
     if (this.reservation && !this.settled) void this.settle(done);
 
-    const length = this.read0 === -1 ? Number(this.call.req.headers['content-length']) : -1;
     const principal = this.call.principal;
     this.usage.record({
       at: this.at,
@@ -161,7 +171,7 @@ export class Traffic {
       status,
       upstream_status: this.call.upstreamStatus,
       credential_source: this.call.credentialSource,
-      bytes_in: Number.isSafeInteger(length) && length >= 0 ? length : Math.max(0, (this.call.req.socket?.bytesRead ?? 0) - Math.max(0, this.read0)),
+      bytes_in: this.read0 === -1 ? declaredLength(this.call.req.headers['content-length']) : Math.max(0, (this.call.req.socket?.bytesRead ?? 0) - this.read0),
       bytes_out: this.bytesOut,
       duration_ms: Math.round((performance.now() - this.t0) * 10) / 10,
       units: this.units,

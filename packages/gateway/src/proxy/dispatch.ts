@@ -109,7 +109,6 @@ const idle = new Sweeper<RelayHandler>(TICK_MS, (h, now) => {
     return false;
   }
   if (now - h.since < h.timeoutMs) return false;
-  idle.delete(h);
   h.timedOut();
   return true;
 });

@@ -198,7 +198,7 @@ function stalledBodies(ctx: Context): StalledBodies<InvokeCall> {
       // Closed once the answer is out: the rest of the body is never read.
       call.res.shouldKeepAlive = false;
       const size = writeRawError(call.res, invalidRequest('Request body was not received in time.'), call.id, call.own);
-      if (call.traffic && !call.traffic.relaying) call.traffic.bytesOut = size;
+      call.traffic?.answeredOwn(size);
     });
     watches.set(ctx, w);
   }
@@ -325,8 +325,9 @@ function answerError(ctx: Context, call: InvokeCall, err: unknown): void {
     gw = new GatewayError('internal_error');
   }
   // An answer kept for idempotent replays is kept before its last byte goes out (Traffic).
+  // Written first: with no Traffic (refused before admission) `?.` would skip the argument too.
   const size = writeRawError(res, gw, call.id, call.own, (headers, body) => call.traffic?.gatewayAnswered(gw.status, headers, body));
-  if (call.traffic && !call.traffic.relaying) call.traffic.bytesOut = size;
+  call.traffic?.answeredOwn(size);
 }
 
 function logInvoke(ctx: Context, call: InvokeCall, started: number): void {
