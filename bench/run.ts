@@ -19,6 +19,7 @@ import { BULK_BYTES, BULK_SCENARIO, SCENARIOS, TTFB_SCENARIO, requestFor, scenar
 import { Skip, TARGETS, startTarget, type Env, type Running, type TargetId } from './lib/targets.ts';
 import { renderMarkdown, type Results, type CellResult, type TargetResult, evaluateGoals } from './lib/report.ts';
 import { summarizeProfile, formatProfile } from './lib/cpuprofile.ts';
+import { probePauses } from './lib/stalls.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const NODE = process.execPath;
@@ -37,6 +38,11 @@ interface Settings {
   ttfbN: number;
   ttfbWarmup: number;
   fixedRateS: number;
+  /** Paced cells per round and target: short windows, every target in turn (see measure). */
+  pacedWindows: number;
+  pacedWindowS: number;
+  /** Seconds the pause probe spins on each core, before and after the run (0: no probe). */
+  pauseProbeS: number;
   fixedRateTargets: TargetId[];
   bulkTargets: TargetId[];
   outDir: string;
@@ -67,6 +73,9 @@ function parseArgs(argv: string[]): Settings {
     ttfbN: 500,
     ttfbWarmup: 50,
     fixedRateS: 5,
+    pacedWindows: 4,
+    pacedWindowS: 1.5,
+    pauseProbeS: 3,
     fixedRateTargets: ['direct', 'undici', 'nginx', 'portico-sqlite', 'portico-pg', 'portkey'],
     bulkTargets: ['undici', 'nginx', 'portico-sqlite', 'portico-pg'],
     outDir: join(ROOT, 'bench'),
@@ -79,6 +88,9 @@ function parseArgs(argv: string[]): Settings {
       ttfbN: 200,
       ttfbWarmup: 20,
       fixedRateS: 2,
+      pacedWindows: 2,
+      pacedWindowS: 1,
+      pauseProbeS: 1,
       fixedRateTargets: ['direct', 'undici', 'portico-sqlite'],
       bulkTargets: ['undici', 'portico-sqlite'],
     });
@@ -91,6 +103,7 @@ function parseArgs(argv: string[]): Settings {
       warmupS: 0.2,
       connections: 10,
       ttfbN: 0,
+      pauseProbeS: 0,
       fixedRateTargets: [],
       bulkTargets: [],
       outDir: join(ROOT, '.bench-tmp/smoke'),
@@ -103,6 +116,7 @@ function parseArgs(argv: string[]): Settings {
       durationS: 10,
       warmupS: 2,
       ttfbN: 0,
+      pauseProbeS: 0,
       fixedRateTargets: [],
       bulkTargets: [],
     });
@@ -390,15 +404,33 @@ async function measure(s: Settings, live: Live[], fixed: { rate: number | null; 
           { targetRate: rate },
         );
         log(`${tag(l, round)} json at ${rate} req/s (autocannon overallRate): ${describe(a)}`);
-        const p = await cellFor(
-          l,
-          { kind: 'paced', ...req, connections: s.connections, durationS: s.fixedRateS, warmupS: s.warmupS, rate, expectStatus: 200 },
-          'rate-paced',
-          'json',
-          round,
-          bound(s.fixedRateS + s.warmupS),
-        );
-        log(`${tag(l, round)} json at ${rate} req/s (paced): ${describe(p)}`);
+      }
+      // The paced client in short windows, every target in turn: this VM pauses a core now and
+      // then for up to tens of milliseconds (lib/stalls.ts), and one such pause sets a cell's p99.
+      // Each target's figure is its median window (report.ts), so a pause that lands on one
+      // window of one target does not decide the comparison.
+      for (let w = 0; w < s.pacedWindows; w++) {
+        for (const l of w % 2 === 0 ? order : [...order].reverse()) {
+          if (!s.fixedRateTargets.includes(l.tr.id) || !alive(l)) continue;
+          const p = await cellFor(
+            l,
+            {
+              kind: 'paced',
+              ...requestFor(l.running.dialect, sc),
+              connections: s.connections,
+              durationS: s.pacedWindowS,
+              warmupS: 0.5,
+              rate,
+              expectStatus: 200,
+            },
+            'rate-paced',
+            'json',
+            round,
+            bound(s.pacedWindowS + 0.5),
+            { window: w },
+          );
+          log(`${tag(l, round)} json at ${rate} req/s (paced, window ${w + 1}): ${describe(p)}`);
+        }
       }
     }
   }
@@ -520,6 +552,8 @@ async function main(): Promise<void> {
         warmupS: s.warmupS,
         ttfbRequests: s.ttfbN,
         fixedRateS: s.fixedRateS,
+        pacedWindows: s.pacedWindows,
+        pacedWindowS: s.pacedWindowS,
         bulkBytes: BULK_BYTES,
         scenarios: s.scenarios.map((id) => ({ id, label: scenario(id).label })),
       },
@@ -528,6 +562,10 @@ async function main(): Promise<void> {
       goals: [],
       elapsedS: 0,
     };
+    if (s.pauseProbeS > 0) {
+      log(`pause probe: spinning ${s.pauseProbeS} s on each core`);
+      results.machine.pauses = { before: await probePauses(s.pauseProbeS), after: [] };
+    }
     const live: Live[] = [];
     const fixed = { rate: null as number | null, source: null as string | null };
     try {
@@ -538,6 +576,7 @@ async function main(): Promise<void> {
       await stopAll();
       log('targets stopped');
     }
+    if (results.machine.pauses) results.machine.pauses.after = await probePauses(s.pauseProbeS);
     results.targets.sort((x, y) => x.letter.localeCompare(y.letter));
     if (fixed.rate !== null) results.fixedRate = { rate: fixed.rate, source: fixed.source! };
     results.machine.loadAverage.after = Math.round(loadavg()[0]! * 100) / 100;

@@ -36,3 +36,30 @@ test('p99 added latency: met, not met, or inconclusive when the baseline alone i
   assert.match(floorSlow.measured, /\(b\) at the same rate: \+6\.50 ms \(p99 9\.00\)/);
   assert.equal(goal(results(1.5, 3.0, 2.0)).inconclusive, undefined, 'a floor within budget leaves the verdict as it is');
 });
+
+test("p99 added latency is read off each target's median paced window, so one paused window decides nothing", () => {
+  const windows = (...p99s: number[]) =>
+    p99s.map((p99, window) => ({
+      kind: 'rate-paced',
+      scenario: 'json',
+      ok: true,
+      window,
+      rps: 1000,
+      latencyMs: { mean: 1, p50: 0.5, p90: 0.8, p99, p999: p99, max: p99 },
+    }));
+  const r = {
+    settings: { rounds: 2, pacedWindows: 2 },
+    targets: [
+      // One window of (a) caught a 30 ms pause of the VM; one of Portico's caught 9 ms.
+      { id: 'direct', cells: windows(1.2, 30, 1.0, 1.1) },
+      { id: 'portico-sqlite', cells: windows(2.0, 9.0, 3.0, 2.9) },
+    ],
+    fixedRate: { rate: 1000, source: 'test' },
+  } as unknown as Results;
+  const goal = evaluateGoals(r).find((g) => g.name === 'p99 added latency at half max rate')!;
+  // Lower medians: (a) 1.1 ms, Portico 2.9 ms.
+  assert.match(goal.measured, /^paced: \+1\.80 ms \(p99 2\.90 vs 1\.10\)/);
+  assert.match(goal.goal, /median window of 4/);
+  assert.equal(goal.pass, true);
+  assert.equal(goal.inconclusive, undefined);
+});
