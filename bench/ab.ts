@@ -8,7 +8,8 @@
 // ratio over sessions with its standard error.
 //
 // Options: --sessions=N (4), --rounds=N (5, the first not counted), --seconds=S (2 per round),
-// --scenario=json|tts|… (json), --connections=N (25 per build). `<rev>` is anything git resolves
+// --scenario=json|tts|… (json), --connections=N (25 per build), --target=d|g (d: Portico on SQLite;
+// g: the same with limits through Redis, each build with its own key prefix). `<rev>` is anything git resolves
 // (a commit, HEAD~1, a branch); its worktree goes to .bench-tmp/ab-<commit>/ and is reused.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
@@ -24,13 +25,31 @@ import { startTarget, type Env, type Running } from './lib/targets.ts';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const NODE = process.execPath;
 
-function parseArgs(argv: string[]): { rev: string; sessions: number; rounds: number; seconds: number; scenario: ScenarioId; connections: number } {
-  const opts = { rev: '', sessions: 4, rounds: 5, seconds: 2, scenario: 'json' as ScenarioId, connections: 25 };
+function parseArgs(argv: string[]): {
+  rev: string;
+  sessions: number;
+  rounds: number;
+  seconds: number;
+  scenario: ScenarioId;
+  connections: number;
+  target: 'portico-sqlite' | 'portico-limits';
+} {
+  const opts = {
+    rev: '',
+    sessions: 4,
+    rounds: 5,
+    seconds: 2,
+    scenario: 'json' as ScenarioId,
+    connections: 25,
+    target: 'portico-sqlite' as 'portico-sqlite' | 'portico-limits',
+  };
   for (const a of argv) {
     const m = /^--([a-z]+)=(.+)$/.exec(a);
     if (!m) {
       if (a.startsWith('--') || opts.rev)
-        throw new Error(`unknown argument '${a}' (usage: npm run bench:ab -- <rev> [--sessions=N] [--rounds=N] [--seconds=S] [--scenario=ID])`);
+        throw new Error(
+          `unknown argument '${a}' (usage: npm run bench:ab -- <rev> [--sessions=N] [--rounds=N] [--seconds=S] [--scenario=ID] [--connections=N] [--target=d|g])`,
+        );
       opts.rev = a;
       continue;
     }
@@ -38,6 +57,9 @@ function parseArgs(argv: string[]): { rev: string; sessions: number; rounds: num
     if (k === 'scenario') {
       if (!SCENARIOS.some((s) => s.id === v)) throw new Error(`unknown scenario '${v}' (${SCENARIOS.map((s) => s.id).join(', ')})`);
       opts.scenario = v as ScenarioId;
+    } else if (k === 'target') {
+      if (v !== 'd' && v !== 'g') throw new Error(`--target must be d (Portico on SQLite) or g (with limits through Redis)`);
+      opts.target = v === 'd' ? 'portico-sqlite' : 'portico-limits';
     } else if (k === 'sessions' || k === 'rounds' || k === 'seconds' || k === 'connections') {
       const n = Number(v);
       if (!(n > 0) || (k !== 'seconds' && !Number.isInteger(n))) throw new Error(`--${k} must be a positive ${k === 'seconds' ? 'number' : 'integer'}`);
@@ -82,7 +104,9 @@ async function main(): Promise<void> {
   const base = worktreeOf(o.rev);
   const head = execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
   const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: ROOT, encoding: 'utf8' }).trim() !== '';
-  console.log(`A = ${base.commit.slice(0, 12)} (${o.rev}), B = this checkout (${head}${dirty ? ' + uncommitted changes' : ''}); scenario ${o.scenario}`);
+  console.log(
+    `A = ${base.commit.slice(0, 12)} (${o.rev}), B = this checkout (${head}${dirty ? ' + uncommitted changes' : ''}); ${o.target}, scenario ${o.scenario}`,
+  );
   console.log(`${o.sessions} sessions × ${o.rounds - 1} measured rounds of ${o.seconds} s, ${o.connections} connections per build`);
 
   const upstream = start('upstream', NODE, [join(ROOT, 'bench/upstream.ts')], { core: 1 });
@@ -110,7 +134,7 @@ async function main(): Promise<void> {
     const sc = scenario(o.scenario);
     const sessions: number[] = [];
     for (let s = 0; s < o.sessions; s++) {
-      running.push(await startTarget('portico-sqlite', env(base.dir)), await startTarget('portico-sqlite', env(ROOT)));
+      running.push(await startTarget(o.target, env(base.dir)), await startTarget(o.target, env(ROOT)));
       const ratios: number[] = [];
       for (let round = 0; round < o.rounds; round++) {
         const cells = await Promise.all(

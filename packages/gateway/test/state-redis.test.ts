@@ -94,6 +94,43 @@ test('a per-minute limit of 60 admits exactly 60 of 200 concurrent checks spread
   }
 });
 
+test('the window slides: entries older than 60 s leave the count, and a lost running total is counted again', { skip }, async () => {
+  const prefix = redisPrefix();
+  const [a] = await states(1, prefix);
+  const probe = new Redis(REDIS_URL);
+  const win = `${prefix}rl:{acme}:win`;
+  try {
+    const lim = { requests_per_minute: 10 };
+    // Three turns: one window entry per script run, weighted by the requests it admitted.
+    for (const n of [3, 2, 4]) {
+      const turn = await Promise.all(Array.from({ length: n }, () => a!.limits.admit(input(lim))));
+      assert.ok(turn.every((r) => r.verdict === 'ok'));
+    }
+    const entries = await probe.zrange(win, '0', '-1');
+    assert.deepEqual(entries.map((m) => Number(m.split('|')[0])).sort(), [2, 3, 4]);
+    assert.equal((await a!.limits.admit(input(lim))).windowCount, 10);
+    assert.equal((await a!.limits.admit(input(lim))).verdict, 'rate_limited');
+
+    // The run that admitted 3 happened 61 s ago: its requests no longer count.
+    const three = entries.find((m) => m.startsWith('3|'))!;
+    await probe.zadd(win, 'XX', String(Date.now() - 61_000), three);
+    const after = await a!.limits.admit(input(lim));
+    assert.equal(after.verdict, 'ok');
+    assert.equal(after.windowCount, 8, '10 - 3 expired + this one');
+    assert.equal(await probe.zscore(win, three), null, 'the expired entry is gone');
+
+    // Without its running total (evicted, or written by an older version), the window is counted from its entries.
+    await probe.del(`${win}:n`);
+    await probe.zadd(win, String(Date.now()), 'legacy-entry-without-weight');
+    const recount = await a!.limits.admit(input(lim));
+    assert.equal(recount.windowCount, 10, '8 + one unweighted entry + this one');
+    assert.equal((await a!.limits.admit(input(lim))).verdict, 'rate_limited');
+  } finally {
+    probe.disconnect();
+    await closeAll([a!], prefix);
+  }
+});
+
 test('one batch of admits applies every limit in order: concurrency, then the monthly quota', { skip }, async () => {
   const prefix = redisPrefix();
   const [a] = await states(1, prefix);
