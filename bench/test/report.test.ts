@@ -63,3 +63,20 @@ test("p99 added latency is read off each target's median paced window, so one pa
   assert.equal(goal.pass, true);
   assert.equal(goal.inconclusive, undefined);
 });
+
+test("the throughput goal also gives each round's own ratio, from cells measured seconds apart", () => {
+  const load = (rps: number, round: number) => ({ kind: 'load', scenario: 'json', ok: true, round, rps, latencyMs: null });
+  const r = {
+    settings: { rounds: 2 },
+    targets: [
+      { id: 'undici', cells: [load(20_000, 0), load(24_000, 1)] },
+      { id: 'portico-sqlite', cells: [load(17_000, 0), load(18_000, 1)] },
+    ],
+    fixedRate: null,
+  } as unknown as Results;
+  const goal = evaluateGoals(r).find((g) => g.name === 'throughput, small JSON')!;
+  // Best rounds: 18,000 / 24,000 = 75%; round by round 85% and 75%.
+  assert.match(goal.measured, /^75\.0% \(18,000 vs 24,000 req\/s\)/);
+  assert.match(goal.measured, /round by round 85\.0%, 75\.0%$/);
+  assert.equal(goal.pass, false);
+});
