@@ -220,6 +220,20 @@ function windowsOf(r: Results): string {
   return n > 1 ? ` of ${n}` : '';
 }
 
+/**
+ * (a) is the same upstream and client in every round, so its small-JSON req/s should not move
+ * between rounds; when it does, the machine itself changed speed (a VM whose host got busier
+ * shows no other load inside the guest), and figures from different rounds do not compare.
+ */
+export function steadiness(r: Results): string | null {
+  const cells = r.targets.find((t) => t.id === 'direct')?.cells.filter((c) => c.kind === 'load' && c.scenario === 'json' && c.ok && c.rps > 0) ?? [];
+  if (cells.length < 2) return null;
+  const rps = cells.map((c) => c.rps);
+  const spread = (Math.max(...rps) - Math.min(...rps)) / Math.max(...rps);
+  const warn = spread > 0.1 ? ' — **the machine changed speed during the run: compare figures within a round (the throughput goal gives each round)**' : '';
+  return `- Machine steadiness: (a) small JSON ${rps.map(int).join(' / ')} req/s in rounds ${cells.map((c) => (c.round ?? 0) + 1).join(' / ')} (${(spread * 100).toFixed(0)}% apart)${warn}`;
+}
+
 /** The pause probe's line: what the VM itself does to every latency figure. */
 function pausesLine(p: { before: CorePauses[]; after: CorePauses[] }): string {
   const one = (c: CorePauses): string => `core ${c.core} ${c.pauses} over 1 ms, longest ${f(c.longestMs, 1)} ms, ${f(c.lostPct)}% of the time`;
@@ -254,6 +268,8 @@ export function renderMarkdown(r: Results): string {
     `- Method: ${r.settings.pinned ? 'proxy pinned to core 0, upstream and load generator on core 1' : 'no CPU pinning (taskset or a second core missing)'}; ${r.settings.connections} keep-alive connections; ${r.settings.durationS} s per cell after ${r.settings.warmupS} s warm-up; ${r.settings.rounds > 1 ? `${r.settings.rounds} rounds in alternating order, each figure the best round's (the paced fixed-rate figures: the median window; all cells in results.json)` : 'one round'}, scenario by scenario with every target in turn; mode \`${r.mode}\`, ${r.elapsedS} s in all`,
   );
   if (r.machine.pauses) line(pausesLine(r.machine.pauses));
+  const steady = steadiness(r);
+  if (steady) line(steady);
   const versions = ran.flatMap((t) =>
     Object.entries(t.info)
       .filter(([k]) => ['undici', 'nginx', 'portkey'].includes(k))

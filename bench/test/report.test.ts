@@ -2,7 +2,7 @@
 // leaves room to read it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { evaluateGoals, type Results } from '../lib/report.ts';
+import { evaluateGoals, steadiness, type Results } from '../lib/report.ts';
 
 function results(directP99: number, porticoP99: number, floorP99?: number): Results {
   const paced = (p99: number) => ({
@@ -79,4 +79,12 @@ test("the throughput goal also gives each round's own ratio, from cells measured
   assert.match(goal.measured, /^75\.0% \(18,000 vs 24,000 req\/s\)/);
   assert.match(goal.measured, /round by round 85\.0%, 75\.0%$/);
   assert.equal(goal.pass, false);
+});
+
+test('the header flags a run in which (a) itself changed speed between rounds', () => {
+  const direct = (...rps: number[]) =>
+    ({ targets: [{ id: 'direct', cells: rps.map((x, round) => ({ kind: 'load', scenario: 'json', ok: true, round, rps: x })) }] }) as unknown as Results;
+  assert.match(steadiness(direct(30_739, 20_590))!, /30,739 \/ 20,590 req\/s in rounds 1 \/ 2 \(33% apart\) — \*\*the machine changed speed/);
+  assert.doesNotMatch(steadiness(direct(28_579, 29_743))!, /changed speed/);
+  assert.equal(steadiness(direct(28_579)), null, 'one round: nothing to compare');
 });
