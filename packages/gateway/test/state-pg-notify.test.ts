@@ -77,9 +77,13 @@ test(
     const schema = freshSchema();
     const up = await upstream();
     const env = { PORTICO_BASE_URL_ELEVENLABS: up.url };
-    const a = await startGateway({ db: 'postgres', schema, env });
-    const b = await startGateway({ db: 'postgres', schema, env });
+    const started: { close(): Promise<void> }[] = [];
     try {
+      // Started inside the try: a gateway that fails to start must not leave the other open.
+      const a = await startGateway({ db: 'postgres', schema, env });
+      started.push(a);
+      const b = await startGateway({ db: 'postgres', schema, env });
+      started.push(b);
       await seedOrg(a, 'acme');
       const key = await seedKey(a, 'acme');
       await seedCredential(a, { service: 'elevenlabs', scope: 'platform', key: 'sk_notify_key_0001' });
@@ -92,8 +96,7 @@ test(
         await sleep(20);
       }
     } finally {
-      await a.close();
-      await b.close();
+      await Promise.allSettled(started.map((g) => g.close()));
       await up.close();
       await dropSchema(schema);
     }

@@ -166,6 +166,32 @@ const migrations: Record<string, Migration> = {
   },
 };
 
+/**
+ * Kysely's Migrator asks whether its two tables exist by listing every column of every schema and
+ * resolving each one by name (pg_get_serial_sequence), so a schema that another process drops
+ * meanwhile (parallel test runs, another deployment on the same database) fails that check with
+ * 3F000, 42P01 or 42703. On PostgreSQL it gets an introspector that lists this schema's tables
+ * only, by catalog row rather than by name.
+ */
+function scopedToSchema(db: Kysely<any>, schema: string | null | undefined): Kysely<any> {
+  const introspection = {
+    getSchemas: () => db.introspection.getSchemas(),
+    getTables: async () => {
+      const { rows } = await sql<{ name: string; schema: string }>`
+        select table_name as name, table_schema as schema from information_schema.tables
+        where table_schema = coalesce(${schema ?? null}, current_schema())`.execute(db);
+      return rows.map((r) => ({ name: r.name, schema: r.schema, isView: false, columns: [] }));
+    },
+  };
+  return new Proxy(db, {
+    get(target, key) {
+      if (key === 'introspection') return introspection;
+      const value = Reflect.get(target, key, target) as unknown;
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
 /** Applies every migration (or those up to `upTo`, for tests of a migration); returns the names applied. */
 export async function migrate(store: Store, upTo?: string): Promise<string[]> {
   if (store.kind === 'postgres' && store.pgSchema) {
@@ -175,17 +201,11 @@ export async function migrate(store: Store, upTo?: string): Promise<string[]> {
     });
   }
   const migrator = new Migrator({
-    db: store.db,
+    db: store.kind === 'postgres' ? scopedToSchema(store.db, store.pgSchema) : store.db,
     provider: { getMigrations: async () => migrations },
     ...(store.pgSchema ? { migrationTableSchema: store.pgSchema } : {}),
   });
-  const run = () => (upTo ? migrator.migrateTo(upTo) : migrator.migrateToLatest());
-  let { error, results } = await run();
-  // Kysely's check walks every schema's privileges; a schema dropped meanwhile by another
-  // process (parallel test runs) fails it with 3F000. Trying again sees the new list.
-  for (let i = 0; i < 3 && (error as { code?: string } | undefined)?.code === '3F000'; i++) {
-    ({ error, results } = await run());
-  }
+  const { error, results } = await (upTo ? migrator.migrateTo(upTo) : migrator.migrateToLatest());
   if (error) throw error;
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }
