@@ -26,6 +26,9 @@ const NODE = process.execPath;
 
 type Mode = 'full' | 'quick' | 'smoke' | 'profile';
 
+/** Warm-up before each paced window: the window's new connections open in it, not in the figures. */
+const PACED_WARMUP_S = 0.5;
+
 interface Settings {
   mode: Mode;
   targets: TargetId[];
@@ -419,14 +422,14 @@ async function measure(s: Settings, live: Live[], fixed: { rate: number | null; 
               ...requestFor(l.running.dialect, sc),
               connections: s.connections,
               durationS: s.pacedWindowS,
-              warmupS: 0.5,
+              warmupS: PACED_WARMUP_S,
               rate,
               expectStatus: 200,
             },
             'rate-paced',
             'json',
             round,
-            bound(s.pacedWindowS + 0.5),
+            bound(s.pacedWindowS + PACED_WARMUP_S),
             { window: w },
           );
           log(`${tag(l, round)} json at ${rate} req/s (paced, window ${w + 1}): ${describe(p)}`);

@@ -105,12 +105,15 @@ function pick(t: TargetResult | undefined, kind: CellKind, scenario: ScenarioId 
   return sorted[kind === 'rate-paced' ? Math.floor((sorted.length - 1) / 2) : 0];
 }
 
+/** A target's good closed-loop cells of a scenario, one per round. */
+function loadCells(r: Results, id: TargetId, scenario: ScenarioId): CellResult[] {
+  return r.targets.find((t) => t.id === id)?.cells.filter((c) => c.kind === 'load' && c.scenario === scenario && c.ok && c.rps > 0) ?? [];
+}
+
 /** req/s of `a` over `b` in each round where both have a good closed-loop cell of the scenario. */
 export function pairedRounds(r: Results, a: TargetId, b: TargetId, scenario: ScenarioId): number[] {
-  const cells = (id: TargetId): CellResult[] =>
-    r.targets.find((t) => t.id === id)?.cells.filter((c) => c.kind === 'load' && c.scenario === scenario && c.ok && c.rps > 0) ?? [];
-  const bs = cells(b);
-  return cells(a).flatMap((ca) => {
+  const bs = loadCells(r, b, scenario);
+  return loadCells(r, a, scenario).flatMap((ca) => {
     const cb = bs.find((x) => x.round === ca.round);
     return cb ? [ca.rps / cb.rps] : [];
   });
@@ -226,7 +229,7 @@ function windowsOf(r: Results): string {
  * shows no other load inside the guest), and figures from different rounds do not compare.
  */
 export function steadiness(r: Results): string | null {
-  const cells = r.targets.find((t) => t.id === 'direct')?.cells.filter((c) => c.kind === 'load' && c.scenario === 'json' && c.ok && c.rps > 0) ?? [];
+  const cells = loadCells(r, 'direct', 'json');
   if (cells.length < 2) return null;
   const rps = cells.map((c) => c.rps);
   const spread = (Math.max(...rps) - Math.min(...rps)) / Math.max(...rps);
