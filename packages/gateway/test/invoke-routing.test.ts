@@ -195,7 +195,39 @@ test('invoke bodies: whole with the headers, trickled in later, chunked, and too
     const broken = await send(`Content-Length: 4\r\n`, ['{"pa']);
     assert.match(broken, /^HTTP\/1\.1 400 /);
     assert.match(broken, /"message":"Request body is not valid JSON."/);
-    assert.equal(stub.requests.length, 3);
+    // In one write with the headers (taken from the buffer a microtask on), or only partly so
+    // (the rest read as it arrives), and two invokes pipelined in one write, each with its own body.
+    const invokeText = (voice: string, extra = '') => {
+      const b = JSON.stringify({ path_params: { voice_id: voice } });
+      return `POST /api/v1/external-proxy/elevenlabs/get-voice HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${key}\r\nContent-Type: application/json\r\nContent-Length: ${b.length}\r\n${extra}\r\n${b}`;
+    };
+    const oneWrite = async (text: string, rest?: string): Promise<string> => {
+      const socket = connect(Number(new URL(gw.url).port), '127.0.0.1');
+      await once(socket, 'connect');
+      let raw = '';
+      socket.on('data', (d: Buffer) => (raw += d.toString()));
+      socket.on('error', () => {});
+      socket.write(text);
+      if (rest !== undefined) {
+        await new Promise((r) => setTimeout(r, 80));
+        socket.write(rest);
+      }
+      await once(socket, 'close');
+      return raw;
+    };
+    const together = await oneWrite(invokeText('v2', 'Connection: close\r\n'));
+    assert.match(together, /^HTTP\/1\.1 200 /);
+    assert.ok(together.includes(`{"url":"/v1/voices/v2"}`), together);
+    const partly = invokeText('v3', 'Connection: close\r\n');
+    const split = await oneWrite(partly.slice(0, -8), partly.slice(-8));
+    assert.ok(split.includes(`{"url":"/v1/voices/v3"}`), split);
+    const pipelined = await oneWrite(invokeText('v4') + invokeText('v5', 'Connection: close\r\n'));
+    assert.equal(pipelined.match(/HTTP\/1\.1 200 /g)?.length, 2, pipelined);
+    assert.ok(pipelined.indexOf(`{"url":"/v1/voices/v4"}`) < pipelined.indexOf(`{"url":"/v1/voices/v5"}`), pipelined);
+    const brokenTogether = await oneWrite(invokeText('v6', 'Connection: close\r\n').slice(0, -1) + '[');
+    assert.match(brokenTogether, /^HTTP\/1\.1 400 /);
+    assert.match(brokenTogether, /"message":"Request body is not valid JSON."/);
+    assert.equal(stub.requests.length, 7);
   } finally {
     await close();
   }

@@ -46,12 +46,26 @@ export function readJsonBody(req: IncomingMessage, limit: number): unknown {
   }
   const declared = Number(req.headers['content-length']);
   if (declared > limit) throw new GatewayError('payload_too_large');
-  if (req.complete && !req.readableFlowing) {
-    // It waits in the stream's buffer: take it at once rather than through the flowing-mode events.
-    const all = req.read() as Buffer | null;
-    if (all !== null && all.length > limit) throw new GatewayError('payload_too_large');
-    return parse(all === null ? '' : all.toString('utf8'));
+  if (req.complete && !req.readableFlowing) return takeBuffered(req, limit);
+  // A small body usually comes in the same packet as its headers. node:http hands the request over
+  // from the parser's headers callback and pushes that body right after it, before this callback's
+  // microtasks run, but marks the request complete only later: so one microtask on, a buffer that
+  // holds all of Content-Length is the whole body (the parser never hands over more), with no
+  // 'readable' events to wait for. Anything else is read as it arrives.
+  if (declared > 0 && !req.readableFlowing) {
+    return Promise.resolve().then(() => (req.readableLength === declared ? takeBuffered(req, limit) : readArriving(req, limit)));
   }
+  return readArriving(req, limit);
+}
+
+/** The body, whole in the stream's buffer: taken at once rather than through the stream's events. */
+function takeBuffered(req: IncomingMessage, limit: number): unknown {
+  const all = req.read() as Buffer | null;
+  if (all !== null && all.length > limit) throw new GatewayError('payload_too_large');
+  return parse(all === null ? '' : all.toString('utf8'));
+}
+
+function readArriving(req: IncomingMessage, limit: number): Promise<unknown> {
   return new Promise((resolve, reject) => {
     let first: Buffer | null = null;
     let rest: Buffer[] | null = null;
