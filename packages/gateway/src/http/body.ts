@@ -34,9 +34,13 @@ function hasBody(req: IncomingMessage): boolean {
 
 /**
  * The parsed JSON body, or undefined for none; at once when the whole body is already here, else
- * a promise. Throws or rejects with a GatewayError (400/413). node:http hands a request over from
- * the parser's headers callback and delivers even a body that came in the same packet in a later
- * callback, so "already here" means something before this waited (a cold registry, a limit check).
+ * a promise. Throws or rejects with a GatewayError (400/413).
+ *
+ * "Already here": node:http hands a request over from the parser's headers callback, then pushes
+ * a body that came in the same packet, and marks the request complete only later. So a caller
+ * that lets one microtask pass first (see `bodyArrived`) usually finds the whole body in the
+ * stream's buffer: all of Content-Length (the parser never hands over more). It is taken at once,
+ * with no 'readable' events to wait for; anything else is read as it arrives.
  */
 export function readJsonBody(req: IncomingMessage, limit: number): unknown {
   const type = mediaType(req.headers['content-type']);
@@ -46,17 +50,18 @@ export function readJsonBody(req: IncomingMessage, limit: number): unknown {
   }
   const declared = Number(req.headers['content-length']);
   if (declared > limit) throw new GatewayError('payload_too_large');
-  if (req.complete && !req.readableFlowing) return takeBuffered(req, limit);
-  // A small body usually comes in the same packet as its headers. node:http hands the request over
-  // from the parser's headers callback and pushes that body right after it, before this callback's
-  // microtasks run, but marks the request complete only later: so one microtask on, a buffer that
-  // holds all of Content-Length is the whole body (the parser never hands over more), with no
-  // 'readable' events to wait for. Anything else is read as it arrives.
-  if (declared > 0 && !req.readableFlowing) {
-    return Promise.resolve().then(() => (req.readableLength === declared ? takeBuffered(req, limit) : readArriving(req, limit)));
-  }
+  if (!req.readableFlowing && (req.complete || (declared > 0 && req.readableLength === declared))) return takeBuffered(req, limit);
   return readArriving(req, limit);
 }
+
+/**
+ * Resolves one microtask on, once node:http has pushed the part of the body that came with the
+ * headers (for a caller still inside the request callback, which runs before the parser reads on).
+ */
+export function bodyArrived(): Promise<void> {
+  return ARRIVED;
+}
+const ARRIVED = Promise.resolve();
 
 /** The body, whole in the stream's buffer: taken at once rather than through the stream's events. */
 function takeBuffered(req: IncomingMessage, limit: number): unknown {

@@ -15,7 +15,7 @@ import type { Context } from '../context.ts';
 import { GatewayError, invalidRequest } from '../errors.ts';
 import { actingOrganizationNow, authenticateNow, type Principal } from '../auth/authenticate.ts';
 import { requestIdFrom } from '../http/request-id.ts';
-import { readJsonBody, StalledBodies } from '../http/body.ts';
+import { bodyArrived, readJsonBody, StalledBodies } from '../http/body.ts';
 import type { Swept } from '../http/sweep.ts';
 import { corsAnswerHeaders, corsConfiguredNow, organizationAllowsOrigin } from '../http/cors.ts';
 import { writeRawError } from '../http/reply-error.ts';
@@ -145,6 +145,7 @@ async function run(ctx: Context, call: InvokeCall): Promise<void> {
   const multipart = isMultipart(req.headers['content-type']);
   let json: unknown;
   if (!multipart) {
+    if (!req.complete) await bodyArrived();
     const read = readJsonBody(req, ctx.config.bodyLimit);
     json = read instanceof Promise ? await read : read;
   }
