@@ -11,6 +11,8 @@
 // --scenario=json|tts|… (json), --connections=N (25 per build), --target=d|g (d: Portico on SQLite;
 // g: the same with limits through Redis, each build with its own key prefix). `<rev>` is anything git resolves
 // (a commit, HEAD~1, a branch); its worktree goes to .bench-tmp/ab-<commit>/ and is reused.
+// `--against=b` (no <rev>) measures this checkout against baseline (b), the few-dozen-line undici
+// proxy, in the same way: the throughput goal (≥ 85% of (b)) is a CPU ratio of at most 1/0.85.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -33,6 +35,7 @@ function parseArgs(argv: string[]): {
   scenario: ScenarioId;
   connections: number;
   target: 'portico-sqlite' | 'portico-limits';
+  against: 'b' | null;
 } {
   const opts = {
     rev: '',
@@ -42,13 +45,14 @@ function parseArgs(argv: string[]): {
     scenario: 'json' as ScenarioId,
     connections: 25,
     target: 'portico-sqlite' as 'portico-sqlite' | 'portico-limits',
+    against: null as 'b' | null,
   };
   for (const a of argv) {
     const m = /^--([a-z]+)=(.+)$/.exec(a);
     if (!m) {
       if (a.startsWith('--') || opts.rev)
         throw new Error(
-          `unknown argument '${a}' (usage: npm run bench:ab -- <rev> [--sessions=N] [--rounds=N] [--seconds=S] [--scenario=ID] [--connections=N] [--target=d|g])`,
+          `unknown argument '${a}' (usage: npm run bench:ab -- <rev> | --against=b [--sessions=N] [--rounds=N] [--seconds=S] [--scenario=ID] [--connections=N] [--target=d|g])`,
         );
       opts.rev = a;
       continue;
@@ -60,13 +64,17 @@ function parseArgs(argv: string[]): {
     } else if (k === 'target') {
       if (v !== 'd' && v !== 'g') throw new Error(`--target must be d (Portico on SQLite) or g (with limits through Redis)`);
       opts.target = v === 'd' ? 'portico-sqlite' : 'portico-limits';
+    } else if (k === 'against') {
+      if (v !== 'b') throw new Error(`--against takes b (the undici proxy baseline)`);
+      opts.against = 'b';
     } else if (k === 'sessions' || k === 'rounds' || k === 'seconds' || k === 'connections') {
       const n = Number(v);
       if (!(n > 0) || (k !== 'seconds' && !Number.isInteger(n))) throw new Error(`--${k} must be a positive ${k === 'seconds' ? 'number' : 'integer'}`);
       opts[k] = n;
     } else throw new Error(`unknown option --${k}`);
   }
-  if (!opts.rev) throw new Error('usage: npm run bench:ab -- <rev> (the revision to compare this checkout with)');
+  if (opts.rev && opts.against) throw new Error('give either <rev> or --against=b, not both');
+  if (!opts.rev && !opts.against) throw new Error('usage: npm run bench:ab -- <rev> (the revision to compare this checkout with), or --against=b');
   if (opts.rounds < 2) throw new Error('--rounds must be at least 2 (the first is a warm-up)');
   return opts;
 }
@@ -101,12 +109,11 @@ const stderr = (xs: number[]): number => (xs.length < 2 ? 0 : Math.sqrt(xs.reduc
 
 async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
-  const base = worktreeOf(o.rev);
+  const base = o.against ? null : worktreeOf(o.rev);
   const head = execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
   const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: ROOT, encoding: 'utf8' }).trim() !== '';
-  console.log(
-    `A = ${base.commit.slice(0, 12)} (${o.rev}), B = this checkout (${head}${dirty ? ' + uncommitted changes' : ''}); ${o.target}, scenario ${o.scenario}`,
-  );
+  const a = base ? `${base.commit.slice(0, 12)} (${o.rev})` : '(b), the undici proxy baseline';
+  console.log(`A = ${a}, B = this checkout (${head}${dirty ? ' + uncommitted changes' : ''}); ${o.target}, scenario ${o.scenario}`);
   console.log(`${o.sessions} sessions × ${o.rounds - 1} measured rounds of ${o.seconds} s, ${o.connections} connections per build`);
 
   const upstream = start('upstream', NODE, [join(ROOT, 'bench/upstream.ts')], { core: 1 });
@@ -134,7 +141,7 @@ async function main(): Promise<void> {
     const sc = scenario(o.scenario);
     const sessions: number[] = [];
     for (let s = 0; s < o.sessions; s++) {
-      running.push(await startTarget(o.target, env(base.dir)), await startTarget(o.target, env(ROOT)));
+      running.push(await startTarget(base ? o.target : 'undici', env(base ? base.dir : ROOT)), await startTarget(o.target, env(ROOT)));
       const ratios: number[] = [];
       for (let round = 0; round < o.rounds; round++) {
         const cells = await Promise.all(
@@ -167,6 +174,11 @@ async function main(): Promise<void> {
       console.log(`session ${s + 1}: B/A ${mean(ratios).toFixed(3)}`);
     }
     console.log(`B/A CPU per request: ${mean(sessions).toFixed(3)} ± ${stderr(sessions).toFixed(3)} (standard error over ${sessions.length} sessions)`);
+    if (o.against) {
+      // At full load each process saturates its share of core 0, so its req/s follow 1 / CPU per request.
+      const share = 1 / mean(sessions);
+      console.log(`B's throughput as a share of (b)'s at the same CPU: ${(share * 100).toFixed(1)}% (goal ≥ 85%: CPU ratio ≤ ${(1 / 0.85).toFixed(3)})`);
+    }
   } finally {
     await stopAll();
     for (const l of loadgens) await l.close();

@@ -15,6 +15,15 @@ test('npm run bench:ab -- HEAD: both builds measured side by side, the ratio pri
   assert.match(output, /^B\/A CPU per request: \d+\.\d{3} ± 0\.000 \(standard error over 1 sessions\)$/m);
 });
 
+test('npm run bench:ab -- --against=b: this checkout measured beside baseline (b), the throughput share printed', { timeout: 180_000 }, async () => {
+  const { code, output } = await runAb(['--against=b', '--sessions=1', '--rounds=2', '--seconds=0.5', '--connections=5'], 150_000);
+  assert.equal(code, 0, output.slice(-3000));
+  assert.match(output, /^A = \(b\), the undici proxy baseline, B = this checkout/m);
+  assert.match(output, /session 1 round 2: A \d+\.\d µs, B \d+\.\d µs of CPU per request/);
+  assert.match(output, /^B\/A CPU per request: \d+\.\d{3} ± 0\.000 \(standard error over 1 sessions\)$/m);
+  assert.match(output, /^B's throughput as a share of \(b\)'s at the same CPU: \d+\.\d% \(goal ≥ 85%: CPU ratio ≤ 1\.176\)$/m);
+});
+
 test('npm run bench:ab: bad arguments are refused with the reason', async () => {
   const none = await runAb([], 30_000);
   assert.equal(none.code, 1);
@@ -22,6 +31,12 @@ test('npm run bench:ab: bad arguments are refused with the reason', async () => 
   const bad = await runAb(['HEAD', '--rounds=1'], 30_000);
   assert.equal(bad.code, 1);
   assert.match(bad.output, /--rounds must be at least 2/);
+  const both = await runAb(['HEAD', '--against=b'], 30_000);
+  assert.equal(both.code, 1);
+  assert.match(both.output, /give either <rev> or --against=b, not both/);
+  const other = await runAb(['--against=c'], 30_000);
+  assert.equal(other.code, 1);
+  assert.match(other.output, /--against takes b/);
   const unknown = await runAb(['no-such-revision-xyz'], 30_000);
   assert.equal(unknown.code, 1);
   assert.match(unknown.output, /^bench:ab: /m);
