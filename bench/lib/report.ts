@@ -227,14 +227,29 @@ function windowsOf(r: Results): string {
  * (a) is the same upstream and client in every round, so its small-JSON req/s should not move
  * between rounds; when it does, the machine itself changed speed (a VM whose host got busier
  * shows no other load inside the guest), and figures from different rounds do not compare.
+ * (b) is given too: the throughput goal divides by it, and it can move on its own (seen: 2,700
+ * then 8,901 req/s while (a) stayed within 1%), which only a side-by-side run settles.
  */
 export function steadiness(r: Results): string | null {
-  const cells = loadCells(r, 'direct', 'json');
-  if (cells.length < 2) return null;
-  const rps = cells.map((c) => c.rps);
-  const spread = (Math.max(...rps) - Math.min(...rps)) / Math.max(...rps);
-  const warn = spread > 0.1 ? ' — **the machine changed speed during the run: compare figures within a round (the throughput goal gives each round)**' : '';
-  return `- Machine steadiness: (a) small JSON ${rps.map(int).join(' / ')} req/s in rounds ${cells.map((c) => (c.round ?? 0) + 1).join(' / ')} (${(spread * 100).toFixed(0)}% apart)${warn}`;
+  const spreadOf = (id: TargetId): { text: string; spread: number } | null => {
+    const cells = loadCells(r, id, 'json');
+    if (cells.length < 2) return null;
+    const rps = cells.map((c) => c.rps);
+    const spread = (Math.max(...rps) - Math.min(...rps)) / Math.max(...rps);
+    return {
+      text: `${rps.map(int).join(' / ')} req/s in rounds ${cells.map((c) => (c.round ?? 0) + 1).join(' / ')} (${(spread * 100).toFixed(0)}% apart)`,
+      spread,
+    };
+  };
+  const a = spreadOf('direct');
+  if (a === null) return null;
+  const b = spreadOf('undici');
+  let warn = '';
+  if (a.spread > 0.1) warn = ' — **the machine changed speed during the run: compare figures within a round (the throughput goal gives each round)**';
+  else if (b !== null && b.spread > 0.1)
+    warn =
+      " — **(b) moved between rounds while (a) did not: the throughput goal's ratio is not steady; `npm run bench:ab -- --against=b` measures it side by side**";
+  return `- Machine steadiness: (a) small JSON ${a.text}${b ? `; (b) ${b.text}` : ''}${warn}`;
 }
 
 /** The pause probe's line: what the VM itself does to every latency figure. */

@@ -81,10 +81,21 @@ test("the throughput goal also gives each round's own ratio, from cells measured
   assert.equal(goal.pass, false);
 });
 
-test('the header flags a run in which (a) itself changed speed between rounds', () => {
+test('the header flags a run in which (a) itself changed speed between rounds, or (b) alone moved', () => {
   const direct = (...rps: number[]) =>
     ({ targets: [{ id: 'direct', cells: rps.map((x, round) => ({ kind: 'load', scenario: 'json', ok: true, round, rps: x })) }] }) as unknown as Results;
   assert.match(steadiness(direct(30_739, 20_590))!, /30,739 \/ 20,590 req\/s in rounds 1 \/ 2 \(33% apart\) — \*\*the machine changed speed/);
   assert.doesNotMatch(steadiness(direct(28_579, 29_743))!, /changed speed/);
   assert.equal(steadiness(direct(28_579)), null, 'one round: nothing to compare');
+  const withB = (a: number[], b: number[]) =>
+    ({
+      targets: [
+        { id: 'direct', cells: a.map((x, round) => ({ kind: 'load', scenario: 'json', ok: true, round, rps: x })) },
+        { id: 'undici', cells: b.map((x, round) => ({ kind: 'load', scenario: 'json', ok: true, round, rps: x })) },
+      ],
+    }) as unknown as Results;
+  const moved = steadiness(withB([10_243, 10_150], [2_700, 8_901]))!;
+  assert.match(moved, /\(a\) small JSON 10,243 \/ 10,150 req\/s in rounds 1 \/ 2 \(1% apart\); \(b\) 2,700 \/ 8,901 req\/s in rounds 1 \/ 2 \(70% apart\)/);
+  assert.match(moved, /\*\*\(b\) moved between rounds while \(a\) did not/);
+  assert.doesNotMatch(steadiness(withB([10_243, 10_150], [8_800, 8_901]))!, /moved|changed speed/);
 });
