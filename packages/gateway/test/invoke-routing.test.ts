@@ -10,26 +10,33 @@ import { Client } from 'undici';
 import { matchInvoke } from '../src/proxy/route.ts';
 import { flushUsage } from '../src/limits/index.ts';
 
+/** The request line and headers of a get-voice invoke written by hand, with `head` added. */
+const getVoiceHead = (key: string, head: string): string =>
+  `POST /api/v1/external-proxy/elevenlabs/get-voice HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${key}\r\nContent-Type: application/json\r\n${head}\r\n`;
+
 /**
- * A get-voice invoke written by hand on a raw socket: the headers plus `head`, then each part of
- * the body `gapMs` apart; resolves with everything the gateway sent once it closes.
+ * `first` written on a raw socket, then each of `parts` `gapMs` apart; resolves with everything
+ * the gateway sent once it closes.
  */
-async function rawGetVoice(base: string, key: string, head: string, parts: string[], gapMs: number): Promise<{ raw: string; ms: number }> {
+async function rawSend(base: string, first: string, parts: string[], gapMs: number): Promise<{ raw: string; ms: number }> {
   const socket = connect(Number(new URL(base).port), '127.0.0.1');
   await once(socket, 'connect');
   let raw = '';
   socket.on('data', (d: Buffer) => (raw += d.toString()));
   socket.on('error', () => {});
   const t0 = performance.now();
-  socket.write(
-    `POST /api/v1/external-proxy/elevenlabs/get-voice HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${key}\r\nContent-Type: application/json\r\n${head}\r\n`,
-  );
+  socket.write(first);
   for (const part of parts) {
     await new Promise((r) => setTimeout(r, gapMs));
     if (!socket.destroyed) socket.write(part);
   }
   await once(socket, 'close');
   return { raw, ms: performance.now() - t0 };
+}
+
+/** A get-voice invoke: its headers plus `head`, then each part of the body `gapMs` apart. */
+function rawGetVoice(base: string, key: string, head: string, parts: string[], gapMs: number): Promise<{ raw: string; ms: number }> {
+  return rawSend(base, getVoiceHead(key, head), parts, gapMs);
 }
 
 /**
@@ -199,22 +206,9 @@ test('invoke bodies: whole with the headers, trickled in later, chunked, and too
     // (the rest read as it arrives), and two invokes pipelined in one write, each with its own body.
     const invokeText = (voice: string, extra = '') => {
       const b = JSON.stringify({ path_params: { voice_id: voice } });
-      return `POST /api/v1/external-proxy/elevenlabs/get-voice HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${key}\r\nContent-Type: application/json\r\nContent-Length: ${b.length}\r\n${extra}\r\n${b}`;
+      return getVoiceHead(key, `Content-Length: ${b.length}\r\n${extra}`) + b;
     };
-    const oneWrite = async (text: string, rest?: string): Promise<string> => {
-      const socket = connect(Number(new URL(gw.url).port), '127.0.0.1');
-      await once(socket, 'connect');
-      let raw = '';
-      socket.on('data', (d: Buffer) => (raw += d.toString()));
-      socket.on('error', () => {});
-      socket.write(text);
-      if (rest !== undefined) {
-        await new Promise((r) => setTimeout(r, 80));
-        socket.write(rest);
-      }
-      await once(socket, 'close');
-      return raw;
-    };
+    const oneWrite = async (text: string, rest?: string): Promise<string> => (await rawSend(gw.url, text, rest === undefined ? [] : [rest], 80)).raw;
     const together = await oneWrite(invokeText('v2', 'Connection: close\r\n'));
     assert.match(together, /^HTTP\/1\.1 200 /);
     assert.ok(together.includes(`{"url":"/v1/voices/v2"}`), together);
