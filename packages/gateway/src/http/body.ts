@@ -10,7 +10,7 @@ const PARSE = { protoAction: 'error', constructorAction: 'error' } as const;
 
 /** The media type of a Content-Type header, lower case, without parameters. */
 export function mediaType(contentType: string | undefined): string | undefined {
-  if (contentType === undefined) return undefined;
+  if (contentType === undefined || contentType === 'application/json') return contentType;
   const semi = contentType.indexOf(';');
   return (semi === -1 ? contentType : contentType.slice(0, semi)).trim().toLowerCase();
 }

@@ -43,7 +43,6 @@ export class Traffic {
   private readonly res: ServerResponse;
   private readonly org: OrgView;
   private readonly at = Date.now();
-  private readonly t0 = performance.now();
   /** The connection's bytes read before this request, for a body without Content-Length; else -1. */
   private readonly read0: number;
 
@@ -173,7 +172,7 @@ export class Traffic {
       credential_source: this.call.credentialSource,
       bytes_in: this.read0 === -1 ? declaredLength(this.call.req.headers['content-length']) : Math.max(0, (this.call.req.socket?.bytesRead ?? 0) - this.read0),
       bytes_out: this.bytesOut,
-      duration_ms: Math.round((performance.now() - this.t0) * 10) / 10,
+      duration_ms: Math.round((performance.now() - this.call.started) * 10) / 10,
       units: this.units,
     });
   }

@@ -98,13 +98,15 @@ export function dispatch(call: UpstreamCall, factory: ResponseFactory): Promise<
  * undici can time this per request, but it arms a new timer for every request and keeps each
  * cleared one in its list for up to a second, so every request leaves an object that survives
  * young GCs (measured: a fifth of what a small-JSON load promotes). Here one timer checks every
- * request in flight (see Sweeper): a timeout fires no earlier than it is due and at most
- * TICK_MS late. undici's rules are kept: no headers timeout while a streamed upload is still
- * being sent, and no body timeout while the client's back-pressure holds the relay.
+ * request in flight (see Sweeper). Progress only raises a flag, which the sweep turns into a time
+ * (no clock read per event): a timeout fires no earlier than it is due and at most two ticks
+ * late. undici's rules are kept: no headers timeout while a streamed upload is still being sent,
+ * and no body timeout while the client's back-pressure holds the relay.
  */
 const TICK_MS = 100;
 const idle = new Sweeper<RelayHandler>(TICK_MS, (h, now) => {
-  if (h.busy()) {
+  if (h.moved || h.busy()) {
+    h.moved = false;
     h.since = now;
     return false;
   }
@@ -115,7 +117,8 @@ const idle = new Sweeper<RelayHandler>(TICK_MS, (h, now) => {
 
 class RelayHandler implements Dispatcher.DispatchHandler {
   readonly timeoutMs: number;
-  /** When the upstream last made progress (performance.now()), and the idle sweeper's links. */
+  /** Progress since the sweeper's last visit; when a visit last saw progress (performance.now()); the sweeper's links. */
+  moved = true;
   since = 0;
   sweepPrev: Swept | null = null;
   sweepNext: Swept | null = null;
@@ -164,14 +167,11 @@ class RelayHandler implements Dispatcher.DispatchHandler {
     this.controller = controller;
     if (this.cut) controller.abort(this.cut);
     // From here on, as undici's own timers: the request is on a connection.
-    else if (!this.settled) {
-      this.since = performance.now();
-      idle.add(this);
-    }
+    else if (!this.settled) idle.add(this);
   }
 
   onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: UpstreamHeaders): void {
-    this.since = performance.now();
+    this.moved = true;
     if (statusCode < 200) return; // 1xx: informational, the real answer follows
     const dest = this.factory(statusCode, headers);
     this.dest = dest;
@@ -181,7 +181,7 @@ class RelayHandler implements Dispatcher.DispatchHandler {
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     const dest = this.dest;
     if (dest === null) return;
-    this.since = performance.now();
+    this.moved = true;
     const tally = this.call.tally;
     if (tally !== undefined && tally.relaying) tally.bytesOut += chunk.length;
     this.bytes += chunk.length;
@@ -200,7 +200,7 @@ class RelayHandler implements Dispatcher.DispatchHandler {
     this.paused = true;
     this.onDrain ??= () => {
       this.paused = false;
-      this.since = performance.now();
+      this.moved = true;
       controller.resume();
     };
     dest.once('drain', this.onDrain);

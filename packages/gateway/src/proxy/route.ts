@@ -42,6 +42,8 @@ export interface InvokeCall {
   readonly res: ServerResponse;
   readonly service: string;
   readonly action: string;
+  /** When the invoke arrived (performance.now()): its log line and usage row time it from here. */
+  readonly started: number;
   /** Fields Portico puts on every answer to this request: request id, CORS, RateLimit-*. */
   readonly own: Record<string, string>;
   principal: Principal | null;
@@ -104,6 +106,7 @@ export async function invoke(ctx: Context, req: IncomingMessage, res: ServerResp
     res,
     service,
     action,
+    started: performance.now(),
     own: { 'x-request-id': id },
     principal: null,
     traffic: null,
@@ -116,7 +119,6 @@ export async function invoke(ctx: Context, req: IncomingMessage, res: ServerResp
     sweepPrev: null,
     sweepNext: null,
   };
-  const started = performance.now();
   // A body still arriving is watched for stalls (see stalledBodies).
   const watch = req.complete ? null : stalledBodies(ctx);
   watch?.add(call);
@@ -126,7 +128,7 @@ export async function invoke(ctx: Context, req: IncomingMessage, res: ServerResp
     answerError(ctx, call, err);
   }
   watch?.delete(call);
-  logInvoke(ctx, call, started);
+  logInvoke(ctx, call);
 }
 
 async function run(ctx: Context, call: InvokeCall): Promise<void> {
@@ -331,7 +333,7 @@ function answerError(ctx: Context, call: InvokeCall, err: unknown): void {
   call.traffic?.answeredOwn(size);
 }
 
-function logInvoke(ctx: Context, call: InvokeCall, started: number): void {
+function logInvoke(ctx: Context, call: InvokeCall): void {
   if (!ctx.log.isLevelEnabled('info')) return;
   const res = call.res;
   ctx.log.info(
@@ -342,7 +344,7 @@ function logInvoke(ctx: Context, call: InvokeCall, started: number): void {
       status: call.clientGone || !res.headersSent ? 499 : res.statusCode,
       upstream_status: call.upstreamStatus,
       credential_source: call.credentialSource,
-      ms: Math.round((performance.now() - started) * 10) / 10,
+      ms: Math.round((performance.now() - call.started) * 10) / 10,
     },
     'invoke',
   );
