@@ -8,6 +8,7 @@ import { startGateway, expectError } from './helpers.ts';
 import { seedCredential, seedKey, seedOrg, startStub } from './fixtures.ts';
 import { Client } from 'undici';
 import { matchInvoke } from '../src/proxy/route.ts';
+import { isMultipart } from '../src/proxy/multipart.ts';
 import { flushUsage } from '../src/limits/index.ts';
 
 /** The request line and headers of a get-voice invoke written by hand, with `head` added. */
@@ -67,11 +68,16 @@ test('matchInvoke: which requests take the invoke path', () => {
   assert.deepEqual(matchInvoke('POST', `${p}elevenlabs/list-voices/`), ['elevenlabs', 'list-voices']);
   assert.deepEqual(matchInvoke('POST', `${p}elevenlabs/list-voices?x=1`), ['elevenlabs', 'list-voices']);
   assert.deepEqual(matchInvoke('POST', `${p}eleven%6Cabs/list%2Dvoices`), ['elevenlabs', 'list-voices']);
+  // A query string is not part of the segments, whatever it holds.
+  assert.deepEqual(matchInvoke('POST', `${p}elevenlabs/list-voices/?next=/a/b&bad=%zz`), ['elevenlabs', 'list-voices']);
   for (const url of [
     `${p}elevenlabs`,
     `${p}elevenlabs/`,
     `${p}/list-voices`,
     `${p}a/b/c`,
+    `${p}elevenlabs//`,
+    `${p}a/b//`,
+    `${p}elevenlabs?to=/list-voices`,
     `${p}services/elevenlabs`,
     `${p}a/%E0%A4%A`,
     `${p}a/${'x'.repeat(501)}`,
@@ -80,6 +86,13 @@ test('matchInvoke: which requests take the invoke path', () => {
   }
   assert.equal(matchInvoke('GET', `${p}elevenlabs/list-voices`), null);
   assert.equal(matchInvoke('POST', '/api/v1/admin/organizations'), null);
+});
+
+test('isMultipart: the media type, in any case, with or without parameters', () => {
+  for (const t of ['multipart/form-data', 'multipart/form-data; boundary=x', 'Multipart/Form-Data; boundary=x', 'MULTIPART/FORM-DATA'])
+    assert.equal(isMultipart(t), true, t);
+  for (const t of [undefined, '', 'm', 'multipart/mixed; boundary=x', 'application/json', 'application/json; charset=utf-8', 'text/plain'])
+    assert.equal(isMultipart(t), false, String(t));
 });
 
 test('invoke paths: trailing slash, query string and encoded segments; other methods 405; not an invoke 404 or 400', async () => {

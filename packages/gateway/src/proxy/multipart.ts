@@ -17,7 +17,8 @@ export interface MultipartInvoke {
 }
 
 export function isMultipart(contentType: string | undefined): boolean {
-  return contentType !== undefined && contentType.toLowerCase().startsWith('multipart/form-data');
+  // The first letter first: a JSON invoke's Content-Type is not lower-cased on every request.
+  return contentType !== undefined && (contentType.charCodeAt(0) | 32) === 109 /* 'm' */ && contentType.slice(0, 19).toLowerCase() === 'multipart/form-data';
 }
 
 function boundaryOf(contentType: string): string {

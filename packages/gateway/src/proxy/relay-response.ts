@@ -31,7 +31,7 @@ const DROP_RESPONSE = new Set([
  * The usual values (keep-alive, close) name no other header, so they cost no Set.
  */
 export function connectionNamed(connection: string | string[] | undefined): Set<string> | null {
-  if (connection === undefined) return null;
+  if (connection === undefined || connection === 'keep-alive' || connection === 'close') return null;
   const v = String(connection).toLowerCase();
   if (v === 'keep-alive' || v === 'close') return null;
   return new Set(v.split(',').map((s) => s.trim()));

@@ -69,20 +69,27 @@ export interface InvokeCall {
  */
 export function matchInvoke(method: string | undefined, url: string | undefined): [string, string] | null {
   if (method !== 'POST' || url === undefined || !url.startsWith(INVOKE_PREFIX)) return null;
-  let end = url.indexOf('?');
+  // Index arithmetic on the URL itself: only the two segments are cut out of it.
+  const from = INVOKE_PREFIX.length;
+  let end = url.indexOf('?', from);
   if (end === -1) end = url.length;
   if (url.charCodeAt(end - 1) === 47 /* '/' */) end--;
-  const rest = url.slice(INVOKE_PREFIX.length, end);
-  const slash = rest.indexOf('/');
-  if (slash <= 0 || slash === rest.length - 1 || rest.indexOf('/', slash + 1) !== -1) return null;
-  let service = rest.slice(0, slash);
-  let action = rest.slice(slash + 1);
-  if (service === 'services' || service.length > MAX_SEGMENT || action.length > MAX_SEGMENT) return null;
-  try {
-    if (service.includes('%')) service = decodeURIComponent(service);
-    if (action.includes('%')) action = decodeURIComponent(action);
-  } catch {
-    return null;
+  const slash = url.indexOf('/', from);
+  if (slash <= from || slash >= end - 1) return null;
+  const more = url.indexOf('/', slash + 1);
+  if (more !== -1 && more < end) return null;
+  if (slash - from > MAX_SEGMENT || end - slash - 1 > MAX_SEGMENT) return null;
+  let service = url.slice(from, slash);
+  let action = url.slice(slash + 1, end);
+  if (service === 'services') return null;
+  const percent = url.indexOf('%', from);
+  if (percent !== -1 && percent < end) {
+    try {
+      service = decodeURIComponent(service);
+      action = decodeURIComponent(action);
+    } catch {
+      return null;
+    }
   }
   return [service, action];
 }
