@@ -16,7 +16,7 @@
 // `--against=b` (no <rev>) measures this checkout against baseline (b), the few-dozen-line undici
 // proxy, in the same way: the throughput goal (≥ 85% of (b)) is a CPU ratio of at most 1/0.85.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,6 +26,7 @@ import { cpuUs, start } from './lib/proc.ts';
 import { requestFor, SCENARIOS, scenario, type ScenarioId } from './lib/scenarios.ts';
 import { startTarget, type Env, type Running } from './lib/targets.ts';
 import { THROUGHPUT_GOAL } from './lib/report.ts';
+import { worktreeOf } from './lib/worktree.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const NODE = process.execPath;
@@ -84,37 +85,12 @@ function parseArgs(argv: string[]): {
   return opts;
 }
 
-/**
- * A worktree of `rev` that runs its own packages: its node_modules links every dependency of
- * this checkout except @portico/*, which point at the worktree's own packages (through the
- * workspace links, the CLI of a second checkout would otherwise load the first one's gateway).
- */
-function worktreeOf(rev: string): { dir: string; commit: string } {
-  const commit = execFileSync('git', ['rev-parse', '--verify', `${rev}^{commit}`], { cwd: ROOT, encoding: 'utf8' }).trim();
-  const dir = join(ROOT, '.bench-tmp', `ab-${commit.slice(0, 12)}`);
-  if (!existsSync(join(dir, 'package.json'))) {
-    rmSync(dir, { recursive: true, force: true });
-    execFileSync('git', ['worktree', 'add', '--detach', '--force', dir, commit], { cwd: ROOT, stdio: 'ignore' });
-  }
-  const modules = join(dir, 'node_modules');
-  mkdirSync(join(modules, '@portico'), { recursive: true });
-  for (const name of readdirSync(join(ROOT, 'node_modules'))) {
-    if (name === '@portico' || existsSync(join(modules, name))) continue;
-    symlinkSync(join(ROOT, 'node_modules', name), join(modules, name));
-  }
-  for (const pkg of readdirSync(join(dir, 'packages'))) {
-    const link = join(modules, '@portico', pkg);
-    if (!existsSync(link)) symlinkSync(join(dir, 'packages', pkg), link);
-  }
-  return { dir, commit };
-}
-
 const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
 const stderr = (xs: number[]): number => (xs.length < 2 ? 0 : Math.sqrt(xs.reduce((a, b) => a + (b - mean(xs)) ** 2, 0) / (xs.length - 1) / xs.length));
 
 async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
-  const base = o.against ? null : worktreeOf(o.rev);
+  const base = o.against ? null : worktreeOf(ROOT, o.rev);
   const head = execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
   const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: ROOT, encoding: 'utf8' }).trim() !== '';
   // A: the revision's build of the same target, or baseline (b) from this checkout.
