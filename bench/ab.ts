@@ -26,7 +26,7 @@ import { cpuUs, start } from './lib/proc.ts';
 import { requestFor, SCENARIOS, scenario, type ScenarioId } from './lib/scenarios.ts';
 import { startTarget, type Env, type Running } from './lib/targets.ts';
 import { THROUGHPUT_GOAL } from './lib/report.ts';
-import { worktreeOf } from './lib/worktree.ts';
+import { sideA } from './lib/worktree.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const NODE = process.execPath;
@@ -90,13 +90,10 @@ const stderr = (xs: number[]): number => (xs.length < 2 ? 0 : Math.sqrt(xs.reduc
 
 async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
-  const base = o.against ? null : worktreeOf(ROOT, o.rev);
   const head = execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
   const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: ROOT, encoding: 'utf8' }).trim() !== '';
   // A: the revision's build of the same target, or baseline (b) from this checkout.
-  const a = base
-    ? { label: `${base.commit.slice(0, 12)} (${o.rev})`, target: o.target, root: base.dir }
-    : { label: '(b), the undici proxy baseline', target: 'undici' as const, root: ROOT };
+  const a = sideA(ROOT, o.rev, o.target);
   console.log(`A = ${a.label}, B = this checkout (${head}${dirty ? ' + uncommitted changes' : ''}); ${o.target}, scenario ${o.scenario}`);
   console.log(
     `${o.sessions} sessions × ${o.rounds - o.warmup} measured rounds of ${o.seconds} s after ${o.warmup} warm-up rounds, ${o.connections} connections per build`,

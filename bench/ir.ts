@@ -21,7 +21,7 @@ import { Pool, type Dispatcher } from 'undici';
 import { start } from './lib/proc.ts';
 import { requestFor, scenario } from './lib/scenarios.ts';
 import { startTarget, type TargetId } from './lib/targets.ts';
-import { worktreeOf } from './lib/worktree.ts';
+import { sideA } from './lib/worktree.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const CONNECTIONS = 8;
@@ -51,7 +51,7 @@ async function count(target: TargetId, root: string, upstream: string, o: { requ
       `#!/bin/sh\nexec valgrind -q --tool=callgrind --instr-atstart=no --smc-check=all-non-file --callgrind-out-file=${dir}/cg.%p ${process.execPath} "$@"\n`,
     );
     chmodSync(wrapper, 0o755);
-    const t = await startTarget(target, { root, tmp: dir, node: wrapper, upstream, pgUrl: '', log: () => {} });
+    const t = await startTarget(target, { root, tmp: dir, node: wrapper, upstream, pgUrl: '', startFactor: 4, log: () => {} });
     try {
       const pid = t.proc!.pid;
       const req = requestFor(t.dialect, scenario('json'));
@@ -97,10 +97,7 @@ async function count(target: TargetId, root: string, upstream: string, o: { requ
 async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
   if (spawnSync('valgrind', ['--version']).error) throw new Error('valgrind not found (Debian: apt-get install valgrind)');
-  const base = o.rev ? worktreeOf(ROOT, o.rev) : null;
-  const a = base
-    ? { label: `${base.commit.slice(0, 12)} (${o.rev})`, target: 'portico-sqlite' as const, root: base.dir }
-    : { label: '(b), the undici proxy baseline', target: 'undici' as const, root: ROOT };
+  const a = sideA(ROOT, o.rev, 'portico-sqlite');
   console.log(`A = ${a.label}, B = this checkout; small JSON, ${o.requests} requests counted after ${o.warmup}`);
   const upstream = start('upstream', process.execPath, [join(ROOT, 'bench/upstream.ts')], { core: 1 });
   try {

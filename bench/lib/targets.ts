@@ -31,6 +31,8 @@ export interface Env {
   pgUrl: string;
   /** Directory for --cpu-prof output when profiling Portico. */
   cpuProfDir?: string;
+  /** Multiplies every target's start-up wait: bench:ir starts targets under valgrind, several times slower. */
+  startFactor?: number;
   log(msg: string): void;
 }
 
@@ -41,6 +43,9 @@ export interface Running {
   info: Record<string, string>;
   stop(): Promise<void>;
 }
+
+/** How long a target may take to start: its own bound, times `env.startFactor`. */
+const startWait = (env: Env, ms: number): number => ms * (env.startFactor ?? 1);
 
 export async function startTarget(id: TargetId, env: Env): Promise<Running> {
   switch (id) {
@@ -67,7 +72,7 @@ async function startUndici(env: Env): Promise<Running> {
     core: 0,
     env: { ...process.env, BENCH_UPSTREAM: env.upstream, BENCH_KEY },
   });
-  const m = await proc.waitForLine(/^listening (\d+)/, 15_000);
+  const m = await proc.waitForLine(/^listening (\d+)/, startWait(env, 15_000));
   let undiciVersion = '';
   try {
     undiciVersion = JSON.parse(readFileSync(join(env.root, 'node_modules/undici/package.json'), 'utf8')).version;
@@ -162,7 +167,7 @@ http {
   const confPath = join(dir, 'nginx.conf');
   writeFileSync(confPath, conf);
   const proc = start('nginx', bin, ['-p', dir, '-c', confPath, '-e', `${dir}/logs/error.log`], { core: 0 });
-  await waitForHttp(`http://127.0.0.1:${port}/__bench_ready`, 10_000, proc);
+  await waitForHttp(`http://127.0.0.1:${port}/__bench_ready`, startWait(env, 10_000), proc);
   return {
     dialect: { kind: 'raw', base: `http://127.0.0.1:${port}`, injectKey: false },
     proc,
@@ -285,10 +290,10 @@ async function startPortico(env: Env, db: 'sqlite' | 'postgres', limits = false)
     const base = `http://127.0.0.1:${port}`;
     try {
       if (seed) {
-        const m = await proc.waitForLine(/^seeded (.*)$/, 60_000);
+        const m = await proc.waitForLine(/^seeded (.*)$/, startWait(env, 60_000));
         return { proc, base, key: (JSON.parse(m[1]!) as { key: string }).key };
       }
-      await waitForHttp(`${base}/healthz`, 60_000, proc);
+      await waitForHttp(`${base}/healthz`, startWait(env, 60_000), proc);
       return { proc, base, key: await bootstrap(base, adminToken) };
     } catch (err) {
       await proc.stop();
@@ -400,7 +405,7 @@ async function startPortkey(env: Env): Promise<Running> {
     cwd: dir,
     env: { ...process.env, NODE_ENV: 'production' },
   });
-  await waitForHttp(`http://127.0.0.1:${port}/`, 30_000, proc);
+  await waitForHttp(`http://127.0.0.1:${port}/`, startWait(env, 30_000), proc);
   return {
     dialect: { kind: 'portkey', base: `http://127.0.0.1:${port}`, upstream: env.upstream },
     proc,

@@ -2,6 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import type { TargetId } from './targets.ts';
 
 /**
  * A worktree of `rev` that runs its own packages: its node_modules links every dependency of
@@ -26,4 +27,11 @@ export function worktreeOf(root: string, rev: string): { dir: string; commit: st
     if (!existsSync(link)) symlinkSync(join(dir, 'packages', pkg), link);
   }
   return { dir, commit };
+}
+
+/** Side A of a side-by-side run: `target` built from `rev`'s worktree, or with no `rev` baseline (b) from this checkout. */
+export function sideA(root: string, rev: string, target: TargetId): { label: string; target: TargetId; root: string } {
+  if (!rev) return { label: '(b), the undici proxy baseline', target: 'undici', root };
+  const { dir, commit } = worktreeOf(root, rev);
+  return { label: `${commit.slice(0, 12)} (${rev})`, target, root: dir };
 }
