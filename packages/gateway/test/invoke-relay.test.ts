@@ -61,6 +61,22 @@ before(async () => {
       res.writeHead(200, { 'content-type': 'application/octet-stream' });
       const timer = setInterval(() => res.write(Buffer.alloc(1024)), 20);
       res.on('close', () => clearInterval(timer));
+    } else if (fault === 'yield') {
+      // Fields Portico also sets, and a repeated one.
+      res.writeHead(
+        200,
+        [
+          ['content-type', 'application/json'],
+          ['x-request-id', 'heygen-req-2'],
+          ['x-upstream-request-id', 'upstream-own'],
+          ['deprecation', '@1700000000'],
+          ['sunset', 'Mon, 01 Jan 2024 00:00:00 GMT'],
+          ['vary', 'Accept-Encoding'],
+          ['x-multi', 'one'],
+          ['x-multi', 'two'],
+        ].flat(),
+      );
+      res.end('{"data":{"ok":true}}');
     } else if (fault === 'echo') {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ method: req.method, url: req.url, headers: req.headers, body: req.body.toString('latin1') }));
@@ -246,6 +262,21 @@ test('deprecated endpoints answer with Deprecation and Sunset', async () => {
   assert.equal(r.status, 200);
   assert.equal(r.headers.get('deprecation'), 'true');
   assert.equal(r.headers.get('sunset'), 'Sat, 31 Oct 2026 00:00:00 GMT');
+});
+
+test("Portico's own answer fields win over the upstream's; the others are relayed, repeated ones as they came", async () => {
+  const deprecated = await invoke('heygen', 'generate-video-v2', { body: { video_inputs: [] } }, { 'x-test': 'yield' });
+  assert.equal(deprecated.status, 200);
+  assert.equal(deprecated.headers.get('deprecation'), 'true');
+  assert.equal(deprecated.headers.get('sunset'), 'Sat, 31 Oct 2026 00:00:00 GMT');
+  assert.equal(deprecated.headers.get('x-upstream-request-id'), 'heygen-req-2');
+  assert.equal(deprecated.headers.get('vary'), 'Accept-Encoding'); // no CORS on this request: Portico sets no Vary
+  assert.equal(deprecated.headers.get('x-multi'), 'one, two');
+  const current = await invoke('heygen', 'list-avatars', {}, { 'x-test': 'yield' });
+  assert.equal(current.status, 200);
+  assert.equal(current.headers.get('deprecation'), '@1700000000'); // not deprecated in the catalog: the provider's own
+  assert.equal(current.headers.get('sunset'), 'Mon, 01 Jan 2024 00:00:00 GMT');
+  assert.match(current.headers.get('x-request-id') ?? '', /^[0-9A-Z]{26}$/); // Portico's, not the upstream's
 });
 
 test('header hygiene: hop-by-hop and client credentials never reach the upstream', async () => {

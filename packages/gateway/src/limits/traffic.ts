@@ -10,7 +10,7 @@ import type { Lease, Reservation, StoredResponse } from '../state/index.ts';
 import type { InvokeRequest } from '../proxy/parse-invoke.ts';
 import type { Target } from '../proxy/resolve-endpoint.ts';
 import type { InvokeCall } from '../proxy/route.ts';
-import { startRelay } from '../proxy/relay-response.ts';
+import { headerRecord, startRelay, type HeaderList } from '../proxy/relay-response.ts';
 import { ClientGone } from '../proxy/dispatch.ts';
 import { monthOf } from './calendar.ts';
 import { CaptureTee, fingerprint, idempotencyKey, sendReplay, storableHeaders } from './idempotency.ts';
@@ -114,14 +114,14 @@ export class Traffic {
   }
 
   /** Starts relaying the upstream answer to the client; keeps a copy when it is to be stored. */
-  relay(res: ServerResponse, status: number, headers: Record<string, string | string[]>): Writable {
+  relay(res: ServerResponse, status: number, headers: HeaderList): Writable {
     const out = startRelay(res, status, headers);
     this.relaying = true;
     if (!this.reservation) return out;
     // SPEC §13: json answers are stored (and error answers of any mode); binary/stream are not.
     if (status < 400 && !this.jsonMode) return out;
     this.teeStatus = status;
-    this.teeHeaders = storableHeaders(headers);
+    this.teeHeaders = storableHeaders(headerRecord(headers));
     this.tee = new CaptureTee(res);
     return this.tee;
   }

@@ -92,15 +92,20 @@ export function buildBody(target: Target, invoke: InvokeRequest): string | null 
   return null;
 }
 
-/** Client headers that may reach the upstream, plus Portico's request id. */
-export function forwardHeaders(incoming: IncomingHttpHeaders, requestId: string): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = {};
+/**
+ * Client headers that may reach the upstream, plus Portico's request id, as a flat name, value, …
+ * list (undici takes one). The field that carries the provider key (`authHeader`, lower case) is
+ * Portico's to set, so the client's own is left out.
+ */
+export function forwardHeaders(incoming: IncomingHttpHeaders, requestId: string, authHeader: string): string[] {
+  const out: string[] = [];
   const named = connectionNamed(incoming.connection);
   for (const name in incoming) {
-    if (DROP_REQUEST.has(name) || name.startsWith('x-forwarded-') || name.startsWith('sec-') || named?.has(name)) continue;
+    if (DROP_REQUEST.has(name) || name === authHeader || name.startsWith('x-forwarded-') || name.startsWith('sec-') || named?.has(name)) continue;
     const v = incoming[name];
-    if (v !== undefined) out[name] = v;
+    if (typeof v === 'string') out.push(name, v);
+    else if (v !== undefined) for (const each of v) out.push(name, each); // a repeated field, as received
   }
-  out['x-request-id'] = requestId;
+  out.push('x-request-id', requestId);
   return out;
 }

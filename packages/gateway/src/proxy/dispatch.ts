@@ -47,7 +47,8 @@ export interface UpstreamCall {
   origin: string;
   path: string;
   method: string;
-  headers: Record<string, string | string[]>;
+  /** As undici takes them: an object, or a flat name, value, … list. */
+  headers: Record<string, string | string[]> | string[];
   body: string | Readable | null;
   timeoutMs: number;
   /**

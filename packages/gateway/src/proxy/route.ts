@@ -257,15 +257,17 @@ async function forward(ctx: Context, call: InvokeCall, out: Outgoing): Promise<v
     own.deprecation = 'true';
     if (endpoint.sunset) own.sunset = new Date(`${endpoint.sunset}T00:00:00Z`).toUTCString();
   }
-  const headers = forwardHeaders(call.req.headers, call.id);
-  if (out.contentType) headers['content-type'] = out.contentType;
-  if (out.contentLength !== undefined) headers['content-length'] = String(out.contentLength);
+  const headers = forwardHeaders(call.req.headers, call.id, svc.authHeaderName);
+  if (out.contentType) headers.push('content-type', out.contentType);
+  if (out.contentLength !== undefined) headers.push('content-length', String(out.contentLength));
+  // The credential's field comes last; a retry replaces its value.
+  const auth = headers.push(svc.authHeaderName, '') - 1;
 
   let cred = resolved.credential;
   let retried = false;
   for (;;) {
     if (call.clientGone) return; // left while the request was being prepared
-    headers[svc.authHeaderName] = authValue(svc, cred);
+    headers[auth] = authValue(svc, cred);
     ctx.registry.touchCredential(cred.id);
 
     let verdict = 'relayed' as 'relayed' | 'retry' | 'error';
@@ -302,7 +304,7 @@ async function forward(ctx: Context, call: InvokeCall, out: Outgoing): Promise<v
             return sink;
           }
           // Any other 4xx is the provider's answer to the client's request: pass it through.
-          return traffic.relay(res, statusCode, relayHeaders(upstreamHeaders, { ...own, 'x-error-source': 'upstream' }));
+          return traffic.relay(res, statusCode, relayHeaders(upstreamHeaders, own, 'upstream'));
         },
       );
     } catch (err) {
