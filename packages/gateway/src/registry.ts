@@ -396,12 +396,12 @@ export class Registry {
     return n;
   }
 
-  touchApiKey(id: string): void {
-    this.touchedKeys.set(id, Date.now());
+  touchApiKey(id: string, now = Date.now()): void {
+    this.touchedKeys.set(id, now);
   }
 
-  touchCredential(id: string): void {
-    this.touchedCreds.set(id, Date.now());
+  touchCredential(id: string, now = Date.now()): void {
+    this.touchedCreds.set(id, now);
   }
 
   async flushTouches(): Promise<void> {

@@ -12,9 +12,9 @@ export async function authenticate(registry: Registry, adminToken: string, autho
 /**
  * `authenticate` from the registry's loaded views; throws Cold when one is missing (see `warm`).
  * With the request's socket as `connection`, the key's digest is remembered for the connection
- * (see `rememberedDigest`).
+ * (see `rememberedDigest`). `now` (Date.now()) is the time the key's expiry is checked against.
  */
-export function authenticateNow(registry: Registry, adminToken: string, authorization: string | undefined, connection?: object): Principal {
+export function authenticateNow(registry: Registry, adminToken: string, authorization: string | undefined, connection?: object, now = Date.now()): Principal {
   let digest = connection !== undefined && authorization !== undefined ? rememberedDigest(connection, authorization) : undefined;
   if (digest === undefined) {
     const token = tokenFromHeader(authorization);
@@ -29,11 +29,11 @@ export function authenticateNow(registry: Registry, adminToken: string, authoriz
   }
   const key = registry.apiKeyNow(digest);
   if (!key) throw new GatewayError('invalid_token');
-  if (key.expiresAt !== null && key.expiresAt <= Date.now()) throw new GatewayError('token_expired');
+  if (key.expiresAt !== null && key.expiresAt <= now) throw new GatewayError('token_expired');
   const org = registry.orgNow(key.organization);
   if (!org) throw new GatewayError('invalid_token');
   if (org.disabled) throw new GatewayError('permission_denied');
-  registry.touchApiKey(key.id);
+  registry.touchApiKey(key.id, now);
   return { kind: 'apikey', keyId: key.id, organization: key.organization, role: key.role };
 }
 

@@ -3,7 +3,8 @@ import { ulid } from '../ids.ts';
 
 const VALID = /^[\x21-\x7e]{1,128}$/;
 
-export function requestIdFrom(header: string | string[] | undefined): string {
+/** The client's id if usable, else a new ULID (of `now`, Date.now() by default). */
+export function requestIdFrom(header: string | string[] | undefined, now?: number): string {
   if (typeof header === 'string' && VALID.test(header)) return header;
-  return ulid();
+  return ulid(now);
 }

@@ -2,6 +2,7 @@
 // idempotency reservation, the copy of a JSON answer to store, the units the upstream reported,
 // and the usage row written when the response closes (success, error or client gone).
 import type { ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks'; // not the global: a getter
 import type { Writable } from 'node:stream';
 import type { Context } from '../context.ts';
 import { GatewayError } from '../errors.ts';
@@ -42,7 +43,7 @@ export class Traffic {
   private readonly call: InvokeCall;
   private readonly res: ServerResponse;
   private readonly org: OrgView;
-  private readonly at = Date.now();
+  private readonly at: number;
   /** The connection's bytes read before this request, for a body without Content-Length; else -1. */
   private readonly read0: number;
 
@@ -73,6 +74,7 @@ export class Traffic {
     this.call = call;
     this.res = res;
     this.org = org;
+    this.at = call.at;
     // The socket's byte counters are read only when needed: `bytesWritten` copies the socket's
     // write queue into a new array on every read.
     this.read0 = call.req.headers['content-length'] === undefined ? (call.req.socket?.bytesRead ?? 0) : -1;

@@ -7,7 +7,14 @@ import type { Context } from '../context.ts';
 import type { CredentialView, OrgView, ServiceView } from '../registry.ts';
 import { renderAuthValue } from '../credentials/auth-header.ts';
 
-export function resolveCredentialFor(ctx: Context, org: OrgView, svc: ServiceView, explicit: CredentialSource | undefined): Resolved<CredentialView> {
+/** `now` (Date.now()) is the time credential expiry is checked against. */
+export function resolveCredentialFor(
+  ctx: Context,
+  org: OrgView,
+  svc: ServiceView,
+  explicit: CredentialSource | undefined,
+  now: number,
+): Resolved<CredentialView> {
   const { registry, state } = ctx;
   const credentials = registry.credentialsNow(svc.slug, org.slug);
   return resolveCredential({
@@ -15,7 +22,7 @@ export function resolveCredentialFor(ctx: Context, org: OrgView, svc: ServiceVie
     policy: effectivePolicy(org, svc),
     explicit,
     credentials,
-    now: Date.now(),
+    now,
     isCoolingDown: (id) => state.cooldowns.isCoolingDown(id),
     check: (c) => registry.checkCredential(c, svc),
     poolStart: (source) => registry.poolStart(`${svc.slug}|${source}|${source === 'tenant' ? org.slug : ''}`),

@@ -9,6 +9,9 @@
 // id, CORS, authentication, reading the JSON body, the error envelope and one log line.
 // Fastify still routes every other method on these paths (405) and everything else.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+// Imported rather than the globals: globalThis.performance and .Buffer are getters, read on every use.
+import { Buffer } from 'node:buffer';
+import { performance } from 'node:perf_hooks';
 import type { FastifyInstance } from 'fastify';
 import type { Readable } from 'node:stream';
 import type { Context } from '../context.ts';
@@ -44,6 +47,8 @@ export interface InvokeCall {
   readonly action: string;
   /** When the invoke arrived (performance.now()): its log line and usage row time it from here. */
   readonly started: number;
+  /** The same moment by the wall clock (Date.now()): its request id, usage minute, expiry checks and last-used times. */
+  readonly at: number;
   /** Fields Portico puts on every answer to this request: request id, CORS, RateLimit-*. */
   readonly own: Record<string, string>;
   principal: Principal | null;
@@ -158,7 +163,7 @@ export async function invoke(ctx: Context, req: IncomingMessage, res: ServerResp
     const path = buildPath(target, request.path_params) + buildQuery(target, request.query);
     // Idempotency-Key: a stored answer is replayed here; a key in use or reused is refused.
     if (req.headers['idempotency-key'] !== undefined && (await traffic.replayIdempotent(target, request))) return;
-    const chosen = warm(() => resolveCredentialFor(ctx, org, target.svc, request.credential_source));
+    const chosen = warm(() => resolveCredentialFor(ctx, org, target.svc, request.credential_source, call.at));
     const resolved = chosen instanceof Promise ? await chosen : chosen;
     call.credentialSource = resolved.source;
 
@@ -172,7 +177,8 @@ export async function invoke(ctx: Context, req: IncomingMessage, res: ServerResp
 }
 
 function newCall(req: IncomingMessage, res: ServerResponse, service: string, action: string): InvokeCall {
-  const id = requestIdFrom(req.headers['x-request-id']);
+  const at = Date.now();
+  const id = requestIdFrom(req.headers['x-request-id'], at);
   return {
     id,
     req,
@@ -180,6 +186,7 @@ function newCall(req: IncomingMessage, res: ServerResponse, service: string, act
     service,
     action,
     started: performance.now(),
+    at,
     own: { 'x-request-id': id },
     principal: null,
     traffic: null,
@@ -225,7 +232,7 @@ function callerOf(ctx: Context, call: InvokeCall): OrgView {
   const { req, own } = call;
   const origin = req.headers.origin;
   if (origin !== undefined && corsConfiguredNow(ctx, origin)) Object.assign(own, corsAnswerHeaders(origin));
-  const principal = authenticateNow(ctx.registry, ctx.config.adminToken, req.headers.authorization, req.socket ?? undefined);
+  const principal = authenticateNow(ctx.registry, ctx.config.adminToken, req.headers.authorization, req.socket ?? undefined, call.at);
   call.principal = principal;
   if (principal.kind === 'apikey' && own['access-control-allow-origin'] !== undefined) {
     const keyOrg = ctx.registry.orgNow(principal.organization);
@@ -269,7 +276,7 @@ async function forward(ctx: Context, call: InvokeCall, out: Outgoing): Promise<v
   for (;;) {
     if (call.clientGone) return; // left while the request was being prepared
     headers[auth] = authValue(svc, cred);
-    ctx.registry.touchCredential(cred.id);
+    ctx.registry.touchCredential(cred.id, call.at);
 
     let verdict = 'relayed' as 'relayed' | 'retry' | 'error';
     let sink: BoundedSink | null = null;
