@@ -45,7 +45,8 @@ export function ulid(now: number = Date.now()): string {
       randomFillSync(pool);
       poolOffset = 0;
     }
-    random.set(pool.subarray(poolOffset, poolOffset + 10));
+    // Byte by byte: `set(pool.subarray(…))` makes a typed array per millisecond.
+    for (let i = 0; i < 10; i++) random[i] = pool[poolOffset + i]!;
     poolOffset += 10;
     // 48-bit milliseconds → 10 base32 characters.
     let t = now;
