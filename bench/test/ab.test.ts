@@ -7,12 +7,14 @@ import { runScript } from './run-script.ts';
 
 const runAb = (args: string[], timeoutMs: number) => runScript('bench/ab.ts', args, timeoutMs);
 
-test('npm run bench:ab -- HEAD: both builds measured side by side, the ratio printed', { timeout: 180_000 }, async () => {
-  const { code, output } = await runAb(['HEAD', '--sessions=1', '--rounds=2', '--warmup=1', '--seconds=0.5', '--connections=5'], 150_000);
+test('npm run bench:ab -- HEAD: both builds measured side by side, which starts first alternating, the ratio printed', { timeout: 240_000 }, async () => {
+  const { code, output } = await runAb(['HEAD', '--sessions=2', '--rounds=2', '--warmup=1', '--seconds=0.5', '--connections=5'], 210_000);
   assert.equal(code, 0, output.slice(-3000));
   assert.match(output, /^A = [0-9a-f]{12} \(HEAD\), B = this checkout/m);
-  assert.match(output, /session 1 round 2: A \d+\.\d µs, B \d+\.\d µs of CPU per request/);
-  assert.match(output, /^B\/A CPU per request: \d+\.\d{3} ± 0\.000 \(standard error over 1 sessions\)$/m);
+  assert.match(output, /^session 1: A started and driven first$/m);
+  assert.match(output, /^session 2: B started and driven first$/m);
+  for (const s of [1, 2]) assert.match(output, new RegExp(`session ${s} round 2: A \\d+\\.\\d µs, B \\d+\\.\\d µs of CPU per request`));
+  assert.match(output, /^B\/A CPU per request: \d+\.\d{3} ± \d\.\d{3} \(standard error over 2 sessions\)$/m);
 });
 
 test('npm run bench:ab -- --against=b: this checkout measured beside baseline (b), the throughput share printed', { timeout: 180_000 }, async () => {
