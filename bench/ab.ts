@@ -125,19 +125,23 @@ async function main(): Promise<void> {
     const sc = scenario(o.scenario);
     const sessions: number[] = [];
     for (let s = 0; s < o.sessions; s++) {
-      // Which build starts first (and is driven first) alternates by session: with the same code on
-      // both sides, the second build measured about 2% cheaper (B/A 0.980 ± 0.002, 6 sessions).
+      // Which build starts first, and is driven first, alternates by session, so that an effect of
+      // the order cannot favour one side (same-code runs: 0.980 with A always first, 1.011 alternating).
       const bFirst = s % 2 === 1;
-      const sides = bFirst ? [[o.target, ROOT] as const, [a.target, a.root] as const] : [[a.target, a.root] as const, [o.target, ROOT] as const];
-      for (const [target, root] of sides) running.push(await startTarget(target, env(root)));
-      if (bFirst) running.reverse(); // running[0] is A, running[1] is B
+      const order = bFirst ? [1, 0] : [0, 1];
+      const builds = [
+        { target: a.target, root: a.root },
+        { target: o.target, root: ROOT },
+      ];
+      const side: Running[] = []; // side[0] is A, side[1] is B
+      for (const i of order) running.push((side[i] = await startTarget(builds[i]!.target, env(builds[i]!.root))));
       console.log(`session ${s + 1}: ${bFirst ? 'B' : 'A'} started and driven first`);
       const ratios: number[] = [];
       for (let round = 0; round < o.rounds; round++) {
-        const order = bFirst ? [1, 0] : [0, 1];
-        const cells = await Promise.all(
+        const cells: number[] = [];
+        await Promise.all(
           order.map(async (i) => {
-            const r = running[i]!;
+            const r = side[i]!;
             const spec: LoadSpec = {
               kind: 'autocannon',
               ...requestFor(r.dialect, sc),
@@ -153,13 +157,9 @@ async function main(): Promise<void> {
             if (res.error || res.requests === 0 || res.unexpected + res.errors > 0) {
               throw new Error(`${i === 0 ? 'A' : 'B'}: ${res.error ?? `${res.requests} requests, unexpected ${res.unexpected}, errors ${res.errors}`}`);
             }
-            return [i, (cpuUs(pid) - cpu0) / res.requests] as const;
+            cells[i] = (cpuUs(pid) - cpu0) / res.requests;
           }),
-        ).then((pairs) => {
-          const byIndex: number[] = [];
-          for (const [i, v] of pairs) byIndex[i] = v;
-          return byIndex;
-        });
+        );
         if (round >= o.warmup) ratios.push(cells[1]! / cells[0]!);
         console.log(
           `  session ${s + 1} round ${round + 1}${round < o.warmup ? ' (warm-up)' : ''}: A ${cells[0]!.toFixed(1)} µs, B ${cells[1]!.toFixed(1)} µs of CPU per request`,

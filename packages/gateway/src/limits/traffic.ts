@@ -43,7 +43,6 @@ export class Traffic {
   private readonly call: InvokeCall;
   private readonly res: ServerResponse;
   private readonly org: OrgView;
-  private readonly at: number;
   /** The connection's bytes read before this request, for a body without Content-Length; else -1. */
   private readonly read0: number;
 
@@ -74,7 +73,6 @@ export class Traffic {
     this.call = call;
     this.res = res;
     this.org = org;
-    this.at = call.at;
     // The socket's byte counters are read only when needed: `bytesWritten` copies the socket's
     // write queue into a new array on every read.
     this.read0 = call.req.headers['content-length'] === undefined ? (call.req.socket?.bytesRead ?? 0) : -1;
@@ -164,7 +162,7 @@ export class Traffic {
 
     const principal = this.call.principal;
     this.usage.record({
-      at: this.at,
+      at: this.call.at,
       organization: this.org.slug,
       api_key_id: principal?.kind === 'apikey' ? principal.keyId : null,
       service: this.call.service,

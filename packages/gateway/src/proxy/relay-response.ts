@@ -50,8 +50,8 @@ export function connectionNamed(connection: string | string[] | undefined): Set<
  */
 export type HeaderList = (string | string[])[];
 
-/** The upstream's answer fields Portico relays, then its own fields (`own`, `extra`). */
-export function relayHeaders(upstream: Record<string, string | string[] | undefined>, own: Record<string, string>, extra?: string): HeaderList {
+/** The upstream's answer fields Portico relays, then its own (`own`, and X-Error-Source when `errorSource` is given). */
+export function relayHeaders(upstream: Record<string, string | string[] | undefined>, own: Record<string, string>, errorSource?: string): HeaderList {
   const out: HeaderList = [];
   const named = connectionNamed(upstream.connection);
   const upstreamId = upstream['x-request-id'];
@@ -65,7 +65,7 @@ export function relayHeaders(upstream: Record<string, string | string[] | undefi
   }
   if (upstreamId !== undefined) out.push('x-upstream-request-id', upstreamId);
   for (const name in own) out.push(name, own[name]!);
-  if (extra !== undefined) out.push('x-error-source', extra);
+  if (errorSource !== undefined) out.push('x-error-source', errorSource);
   return out;
 }
 
