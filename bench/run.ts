@@ -527,10 +527,13 @@ async function main(): Promise<void> {
       await upstream.stop();
       rmSync(tmp, { recursive: true, force: true });
     })());
-  process.on('SIGINT', () => {
-    log('interrupted: stopping everything the harness started');
-    void Promise.allSettled([stopAll(), cleanup()]).finally(() => process.exit(130));
-  });
+  // Interrupted (Ctrl-C, or a SIGTERM from a job runner): nothing the harness started outlives it.
+  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+    process.on(signal, () => {
+      log(`${signal}: stopping everything the harness started`);
+      void Promise.allSettled([stopAll(), cleanup()]).finally(() => process.exit(code));
+    });
+  }
 
   try {
     if (s.mode === 'profile') {

@@ -335,7 +335,7 @@ async function forward(ctx: Context, call: InvokeCall, out: Outgoing): Promise<v
   }
 }
 
-/** The SPEC §7 envelope for anything `run` threw; kept for idempotent replays when reserved. */
+/** The SPEC §7 envelope for anything `invoke`'s stages threw; kept for idempotent replays when reserved. */
 function answerError(ctx: Context, call: InvokeCall, err: unknown): void {
   const { res } = call;
   let gw: GatewayError;
