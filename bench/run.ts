@@ -528,7 +528,10 @@ async function main(): Promise<void> {
       rmSync(tmp, { recursive: true, force: true });
     })());
   // Interrupted (Ctrl-C, or a SIGTERM from a job runner): nothing the harness started outlives it.
-  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+  for (const [signal, code] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const) {
     process.on(signal, () => {
       log(`${signal}: stopping everything the harness started`);
       void Promise.allSettled([stopAll(), cleanup()]).finally(() => process.exit(code));
