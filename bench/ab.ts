@@ -124,17 +124,20 @@ async function main(): Promise<void> {
     });
     const sc = scenario(o.scenario);
     const sessions: number[] = [];
+    const builds = [
+      { target: a.target, root: a.root },
+      { target: o.target, root: ROOT },
+    ]; // [A, B]
     for (let s = 0; s < o.sessions; s++) {
       // Which build starts first, and is driven first, alternates by session, so that an effect of
       // the order cannot favour one side (same-code runs: 0.980 with A always first, 1.011 alternating).
       const bFirst = s % 2 === 1;
       const order = bFirst ? [1, 0] : [0, 1];
-      const builds = [
-        { target: a.target, root: a.root },
-        { target: o.target, root: ROOT },
-      ];
       const side: Running[] = []; // side[0] is A, side[1] is B
-      for (const i of order) running.push((side[i] = await startTarget(builds[i]!.target, env(builds[i]!.root))));
+      for (const i of order) {
+        side[i] = await startTarget(builds[i]!.target, env(builds[i]!.root));
+        running.push(side[i]);
+      }
       console.log(`session ${s + 1}: ${bFirst ? 'B' : 'A'} started and driven first`);
       const ratios: number[] = [];
       for (let round = 0; round < o.rounds; round++) {
