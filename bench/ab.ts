@@ -23,7 +23,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { LoadSpec } from './lib/loadgen.ts';
 import { Loadgen } from './lib/loadgen-process.ts';
-import { cpuUs, start } from './lib/proc.ts';
+import { cpuUs, start, stopOnSignal } from './lib/proc.ts';
 import { requestFor, SCENARIOS, scenario, type ScenarioId } from './lib/scenarios.ts';
 import { startTarget, type Env, type Running } from './lib/targets.ts';
 import { THROUGHPUT_GOAL } from './lib/report.ts';
@@ -106,11 +106,7 @@ async function main(): Promise<void> {
   const stopAll = async (): Promise<void> => {
     for (const r of running.splice(0)) await r.stop();
   };
-  const onSignal = (): void => {
-    void stopAll().finally(() => process.exit(130));
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  stopOnSignal(stopAll);
   const tmp = mkdtempSync(join(tmpdir(), 'portico-ab-'));
   try {
     const up = await upstream.waitForLine(/^listening (\d+)/, 15_000);

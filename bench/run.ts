@@ -14,7 +14,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { LoadResult, LoadSpec } from './lib/loadgen.ts';
 import { Loadgen } from './lib/loadgen-process.ts';
-import { canPin, cpuUs, rssKb, sampleRss, start, type Proc } from './lib/proc.ts';
+import { canPin, cpuUs, rssKb, sampleRss, start, stopOnSignal, type Proc } from './lib/proc.ts';
 import { BULK_BYTES, BULK_SCENARIO, SCENARIOS, TTFB_SCENARIO, requestFor, scenario, type ScenarioId } from './lib/scenarios.ts';
 import { Skip, TARGETS, startTarget, type Env, type Running, type TargetId } from './lib/targets.ts';
 import { renderMarkdown, type Results, type CellResult, type TargetResult, evaluateGoals } from './lib/report.ts';
@@ -527,16 +527,10 @@ async function main(): Promise<void> {
       await upstream.stop();
       rmSync(tmp, { recursive: true, force: true });
     })());
-  // Interrupted (Ctrl-C, or a SIGTERM from a job runner): nothing the harness started outlives it.
-  for (const [signal, code] of [
-    ['SIGINT', 130],
-    ['SIGTERM', 143],
-  ] as const) {
-    process.on(signal, () => {
-      log(`${signal}: stopping everything the harness started`);
-      void Promise.allSettled([stopAll(), cleanup()]).finally(() => process.exit(code));
-    });
-  }
+  stopOnSignal((signal) => {
+    log(`${signal}: stopping everything the harness started`);
+    return Promise.allSettled([stopAll(), cleanup()]);
+  });
 
   try {
     if (s.mode === 'profile') {

@@ -140,6 +140,19 @@ export function tail(text: string, lines = 3): string {
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * On Ctrl-C or a SIGTERM from a job runner, runs `stop` (which stops what the harness started)
+ * and exits with the shell's code for that signal, so that nothing outlives the harness.
+ */
+export function stopOnSignal(stop: (signal: NodeJS.Signals) => Promise<unknown>): void {
+  for (const [signal, code] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const) {
+    process.on(signal, () => void stop(signal).finally(() => process.exit(code)));
+  }
+}
+
 /** Polls `url` until it answers with any HTTP status (or `ok` says yes). */
 export async function waitForHttp(url: string, timeoutMs: number, proc?: Proc): Promise<void> {
   const until = Date.now() + timeoutMs;
