@@ -150,7 +150,12 @@ export class Registry {
     this.state.publishInvalidation();
   }
 
-  /** The entry for `key`, loading it when absent. A failed load does not stay; one that raced `clear()` is not kept. */
+  /**
+   * The entry for `key`, loading it when absent. A failed load does not stay; one that raced
+   * `clear()` is not kept. The hot lookups (`orgEntry`, `apiKeyEntry`, `credentialsEntry`) look in
+   * their map first and call the loader only on a miss: a loader closure made on every call, even
+   * unused, costs an allocation per invoke.
+   */
   private entry<T>(map: Map<string, Entry<T>>, key: string, load: () => Promise<T>): Entry<T> {
     const hit = map.get(key);
     if (hit) return hit;
@@ -270,6 +275,10 @@ export class Registry {
   }
 
   private orgEntry(slug: string): Entry<OrgView | null> {
+    return this.orgs.get(slug) ?? this.loadOrg(slug);
+  }
+
+  private loadOrg(slug: string): Entry<OrgView | null> {
     return this.entry(this.orgs, slug, async () => {
       const db = this.store.db;
       const row = await db.selectFrom('organizations').selectAll().where('slug', '=', slug).executeTakeFirst();
@@ -308,6 +317,10 @@ export class Registry {
   }
 
   private apiKeyEntry(hash: string): Entry<ApiKeyView | null> {
+    return this.keys.get(hash) ?? this.loadApiKey(hash);
+  }
+
+  private loadApiKey(hash: string): Entry<ApiKeyView | null> {
     return this.entry(this.keys, hash, async () => {
       const row = await this.store.db
         .selectFrom('api_keys')
@@ -335,6 +348,10 @@ export class Registry {
   }
 
   private credentialsEntry(service: string, org: string): Entry<Record<CredentialSource, CredentialView[]>> {
+    return this.credPairs.get(org)?.get(service) ?? this.loadCredentials(service, org);
+  }
+
+  private loadCredentials(service: string, org: string): Entry<Record<CredentialSource, CredentialView[]>> {
     let byService = this.credPairs.get(org);
     if (byService === undefined) this.credPairs.set(org, (byService = new Map()));
     return this.entry(byService, service, async () => {

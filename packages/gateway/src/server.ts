@@ -112,11 +112,7 @@ function buildApp(ctx: Context, lifecycle: { closing: boolean }): FastifyInstanc
         res.shouldKeepAlive = false;
         return writeRawError(res, new GatewayError('service_unavailable'), requestIdFrom(req.headers['x-request-id']));
       }
-      invoke(ctx, req, res, m[0], m[1]).catch((err: unknown) => {
-        // invoke() answers every failure itself; this is the last guard that keeps the process up.
-        ctx.log.error({ err }, 'invoke failed outside its error handling');
-        res.destroy();
-      });
+      void invoke(ctx, req, res, m[0], m[1]); // answers every failure itself, and never rejects
     });
     // What Fastify sets on a server it creates itself.
     server.keepAliveTimeout = opts.keepAliveTimeout;

@@ -33,8 +33,10 @@ export interface Resolved<C> {
   credential: C;
   source: CredentialSource;
   /** The remaining usable-looking candidates of the same source, in pool order (retry targets). */
-  rest: C[];
+  rest: readonly C[];
 }
+
+const NO_REST: readonly never[] = Object.freeze([]);
 
 export function resolveCredential<C extends CandidateInfo>(input: ResolveInput<C>): Resolved<C> {
   const { policy, explicit, service } = input;
@@ -47,23 +49,26 @@ export function resolveCredential<C extends CandidateInfo>(input: ResolveInput<C
   let remembered: 'masked_upstream_key' | 'invalid_upstream_key_info' | null = null;
   let coolingSeen = false;
   for (const source of sourceOrder(policy, explicit)) {
-    // Plain loops: this runs on every invoke, usually over a pool of one.
-    const candidates: C[] = [];
+    // Plain loops: this runs on every invoke, usually over a pool of one, which needs no array.
+    let first: C | null = null;
+    let pool: C[] | null = null;
     for (const c of input.credentials[source]) {
       if (c.status !== 'active' || (c.expiresAt !== null && c.expiresAt <= input.now)) continue;
       if (input.isCoolingDown(c.id)) coolingSeen = true;
-      else candidates.push(c);
+      else if (first === null) first = c;
+      else (pool ??= [first]).push(c);
     }
-    const n = candidates.length;
-    if (n === 0) continue;
+    if (first === null) continue;
     // Round robin over the pool; a pool of one has no position to keep.
+    const n = pool === null ? 1 : pool.length;
     const start = n === 1 ? 0 : input.poolStart(source, n) % n;
     for (let k = 0; k < n; k++) {
-      const c = candidates[(start + k) % n]!;
+      const c = pool === null ? first : pool[(start + k) % n]!;
       const verdict = input.check(c);
       if (verdict === 'ok') {
+        if (pool === null) return { credential: c, source, rest: NO_REST };
         const rest: C[] = [];
-        for (let j = k + 1; j < n; j++) rest.push(candidates[(start + j) % n]!);
+        for (let j = k + 1; j < n; j++) rest.push(pool[(start + j) % n]!);
         return { credential: c, source, rest };
       }
       remembered ??= verdict === 'masked' ? 'masked_upstream_key' : 'invalid_upstream_key_info';

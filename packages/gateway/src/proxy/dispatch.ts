@@ -13,6 +13,9 @@ import type { Readable } from 'node:stream';
 import { Sweeper, type Swept } from '../http/sweep.ts';
 
 export const upstreamAgent = new Agent({
+  // Timed by the idle sweeper below, not by undici (0: none of its per-request timers).
+  headersTimeout: 0,
+  bodyTimeout: 0,
   keepAliveTimeout: 30_000,
   keepAliveMaxTimeout: 600_000,
   connections: 256,
@@ -76,21 +79,10 @@ export class ClientGone extends Error {
  * that left (ClientGone).
  */
 export function dispatch(call: UpstreamCall, factory: ResponseFactory): Promise<void> {
+  // `call` is undici's options as it is (origin, path, method, headers, body; it ignores the
+  // rest): no second object per request.
   return new Promise((resolve, reject) => {
-    const handler = new RelayHandler(call, factory, resolve, reject);
-    upstreamAgent.dispatch(
-      {
-        origin: call.origin,
-        path: call.path,
-        method: call.method as Dispatcher.HttpMethod,
-        headers: call.headers,
-        body: call.body,
-        // Timed by the idle sweeper below, not by undici (0: none of its per-request timers).
-        headersTimeout: 0,
-        bodyTimeout: 0,
-      },
-      handler,
-    );
+    upstreamAgent.dispatch(call as Dispatcher.DispatchOptions, new RelayHandler(call, factory, resolve, reject));
   });
 }
 

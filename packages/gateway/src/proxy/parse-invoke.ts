@@ -11,6 +11,9 @@ export interface InvokeRequest {
   credential_source: CredentialSource | undefined;
 }
 
+/** The stages only read `path_params` and `query`: one shared empty object for an absent one. */
+const NONE: Record<string, unknown> = Object.freeze({});
+
 const FIELDS = new Set(['path_params', 'query', 'body', 'credential_source']);
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -24,7 +27,7 @@ export function parseInvoke(raw: unknown, allowBody = true): InvokeRequest {
   for (const key in raw) {
     if (!FIELDS.has(key) || (key === 'body' && !allowBody)) throw invalidRequest(`Unknown field '${key}'.`);
   }
-  const { path_params = {}, query = {}, body, credential_source } = raw;
+  const { path_params = NONE, query = NONE, body, credential_source } = raw;
   if (!isObject(path_params)) throw invalidRequest(`Field 'path_params' must be an object.`);
   if (query !== null && !isObject(query)) throw invalidRequest(`Field 'query' must be an object.`);
   if (credential_source !== undefined && credential_source !== null && credential_source !== 'tenant' && credential_source !== 'platform') {
@@ -32,7 +35,7 @@ export function parseInvoke(raw: unknown, allowBody = true): InvokeRequest {
   }
   return {
     path_params,
-    query: query ?? {},
+    query: query ?? NONE,
     body,
     credential_source: (credential_source ?? undefined) as CredentialSource | undefined,
   };

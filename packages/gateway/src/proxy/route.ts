@@ -109,70 +109,80 @@ export function registerInvokeRoute(app: FastifyInstance): void {
   });
 }
 
-/** Answers one invoke. Never throws: every failure becomes a SPEC §7 envelope. */
+/**
+ * Answers one invoke. Never rejects: a stage's failure becomes a SPEC §7 envelope, and a failure
+ * of that answer or of the log line (a bug) is logged and closes the connection, the last guard
+ * that keeps the process up. It is here rather than a `.catch` at the call site, which would cost
+ * a closure and a promise per request.
+ */
 export async function invoke(ctx: Context, req: IncomingMessage, res: ServerResponse, service: string, action: string): Promise<void> {
-  const call = newCall(req, res, service, action);
-  // A body still arriving is watched for stalls (see stalledBodies).
-  const watch = req.complete ? null : stalledBodies(ctx);
-  watch?.add(call);
-  // The stages below are plain calls in one async function (an async stage would cost a promise
-  // and a microtask hop per request), and each is synchronous when what it reads is already there
-  // (the registry's views loaded, no limits to check), which is the usual case: a warm invoke then
-  // awaits only its body and its upstream answer.
   try {
-    const caller = warm(() => callerOf(ctx, call));
-    const org = caller instanceof Promise ? await caller : caller;
-    // Limits: a refused request ends here (429); RateLimit-* on every answer from here on, and the
-    // invoke is metered whatever happens next (a body that is not JSON, a client that leaves). An
-    // organization without limits is admitted synchronously (no shared-state call to wait for).
-    const admitted = admitInvoke(ctx, call, org);
-    const traffic = admitted instanceof Promise ? await admitted : admitted;
-    // Multipart invokes are read as a stream once the endpoint is known; JSON ones right away.
-    const multipart = isMultipart(req.headers['content-type']);
-    let json: unknown;
-    if (!multipart) {
-      if (!req.complete) await bodyArrived();
-      const read = readJsonBody(req, ctx.config.bodyLimit);
-      json = read instanceof Promise ? await read : read;
-    }
-    const found = warm(() => resolveEndpoint(ctx.registry, org, call.service, call.action));
-    const target = found instanceof Promise ? await found : found;
-
-    let request: InvokeRequest;
-    let body: string | Readable | null;
-    let contentType: string | undefined;
-    let contentLength: number | undefined;
-    if (target.endpoint.request_mode === 'multipart') {
+    const call = newCall(req, res, service, action);
+    // A body still arriving is watched for stalls (see stalledBodies).
+    const watch = req.complete ? null : stalledBodies(ctx);
+    watch?.add(call);
+    // The stages below are plain calls in one async function (an async stage would cost a promise
+    // and a microtask hop per request), and each is synchronous when what it reads is already there
+    // (the registry's views loaded, no limits to check), which is the usual case: a warm invoke then
+    // awaits only its body and its upstream answer.
+    try {
+      const caller = warm(() => callerOf(ctx, call));
+      const org = caller instanceof Promise ? await caller : caller;
+      // Limits: a refused request ends here (429); RateLimit-* on every answer from here on, and the
+      // invoke is metered whatever happens next (a body that is not JSON, a client that leaves). An
+      // organization without limits is admitted synchronously (no shared-state call to wait for).
+      const admitted = admitInvoke(ctx, call, org);
+      const traffic = admitted instanceof Promise ? await admitted : admitted;
+      // Multipart invokes are read as a stream once the endpoint is known; JSON ones right away.
+      const multipart = isMultipart(req.headers['content-type']);
+      let json: unknown;
       if (!multipart) {
-        throw invalidRequest(`Endpoint '${target.endpoint.slug}' takes multipart/form-data: send the invoke as multipart with a 'payload' field.`);
+        if (!req.complete) await bodyArrived();
+        const read = readJsonBody(req, ctx.config.bodyLimit);
+        json = read instanceof Promise ? await read : read;
       }
-      const upload = await openMultipart(req, ctx.config.uploadLimit);
-      request = parseInvoke(upload.payload, false);
-      body = upload.body;
-      contentType = req.headers['content-type'];
-      contentLength = upload.contentLength;
-    } else {
-      if (multipart) throw invalidRequest(`Endpoint '${target.endpoint.slug}' does not take multipart/form-data.`);
-      request = parseInvoke(json);
-      body = buildBody(target, request);
-      if (body !== null) {
-        contentType = 'application/json';
-        contentLength = Buffer.byteLength(body);
-      }
-    }
-    const path = buildPath(target, request.path_params) + buildQuery(target, request.query);
-    // Idempotency-Key: a stored answer is replayed here; a key in use or reused is refused.
-    if (req.headers['idempotency-key'] !== undefined && (await traffic.replayIdempotent(target, request))) return;
-    const chosen = warm(() => resolveCredentialFor(ctx, org, target.svc, request.credential_source, call.at));
-    const resolved = chosen instanceof Promise ? await chosen : chosen;
-    call.credentialSource = resolved.source;
+      const found = warm(() => resolveEndpoint(ctx.registry, org, call.service, call.action));
+      const target = found instanceof Promise ? await found : found;
 
-    await forward(ctx, call, { target, resolved, path, body, contentType, contentLength, traffic });
+      let request: InvokeRequest;
+      let body: string | Readable | null;
+      let contentType: string | undefined;
+      let contentLength: number | undefined;
+      if (target.endpoint.request_mode === 'multipart') {
+        if (!multipart) {
+          throw invalidRequest(`Endpoint '${target.endpoint.slug}' takes multipart/form-data: send the invoke as multipart with a 'payload' field.`);
+        }
+        const upload = await openMultipart(req, ctx.config.uploadLimit);
+        request = parseInvoke(upload.payload, false);
+        body = upload.body;
+        contentType = req.headers['content-type'];
+        contentLength = upload.contentLength;
+      } else {
+        if (multipart) throw invalidRequest(`Endpoint '${target.endpoint.slug}' does not take multipart/form-data.`);
+        request = parseInvoke(json);
+        body = buildBody(target, request);
+        if (body !== null) {
+          contentType = 'application/json';
+          contentLength = Buffer.byteLength(body);
+        }
+      }
+      const path = buildPath(target, request.path_params) + buildQuery(target, request.query);
+      // Idempotency-Key: a stored answer is replayed here; a key in use or reused is refused.
+      if (req.headers['idempotency-key'] !== undefined && (await traffic.replayIdempotent(target, request))) return;
+      const chosen = warm(() => resolveCredentialFor(ctx, org, target.svc, request.credential_source, call.at));
+      const resolved = chosen instanceof Promise ? await chosen : chosen;
+      call.credentialSource = resolved.source;
+
+      await forward(ctx, call, { target, resolved, path, body, contentType, contentLength, traffic });
+    } catch (err) {
+      answerError(ctx, call, err);
+    } finally {
+      watch?.delete(call);
+      logInvoke(ctx, call);
+    }
   } catch (err) {
-    answerError(ctx, call, err);
-  } finally {
-    watch?.delete(call);
-    logInvoke(ctx, call);
+    ctx.log.error({ err }, 'invoke failed outside its error handling');
+    res.destroy();
   }
 }
 
